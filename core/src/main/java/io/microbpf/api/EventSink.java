@@ -1,0 +1,24 @@
+package io.microbpf.api;
+
+import java.util.List;
+
+/**
+ * Whiteboard service: register an implementation in the OSGi service registry and the core
+ * dispatcher delivers batches of events to it.
+ *
+ * <p>Each sink gets its own bounded queue and its own delivery thread. A sink that is slow, that
+ * throws, or that goes away loses only its own events (counted as dropped or failed); it never
+ * stalls the probes or the other sinks. {@link #deliver} is called from one thread at a time.
+ */
+public interface EventSink {
+    /** A short unique name shown by {@code microbpf:sink-list}. */
+    String name();
+
+    /** Whether this sink wants events of the given {@link Event#type()}; the default takes all. */
+    default boolean accepts(String eventType) {
+        return true;
+    }
+
+    /** Receives a batch; the list is not modified afterwards and may be kept. */
+    void deliver(List<Event> batch) throws Exception;
+}

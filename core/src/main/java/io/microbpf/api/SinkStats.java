@@ -1,0 +1,13 @@
+package io.microbpf.api;
+
+/**
+ * Counters of one sink as the dispatcher sees it.
+ *
+ * @param name sink name
+ * @param delivered events handed to the sink's {@code deliver} that returned normally
+ * @param dropped events discarded because the sink's queue was full or the sink departed
+ * @param failed events in batches whose {@code deliver} threw
+ * @param queuedEvents events waiting in the sink's queue now
+ * @param lastError the last exception message, or {@code null}
+ */
+public record SinkStats(String name, long delivered, long dropped, long failed, long queuedEvents, String lastError) {}

@@ -1,0 +1,36 @@
+package io.microbpf.core.internal.shell;
+
+import io.microbpf.api.Dispatcher;
+import io.microbpf.api.SinkStats;
+import java.io.PrintStream;
+import org.apache.karaf.shell.api.action.Action;
+import org.apache.karaf.shell.api.action.Command;
+import org.apache.karaf.shell.api.action.lifecycle.Reference;
+import org.apache.karaf.shell.api.action.lifecycle.Service;
+import org.apache.karaf.shell.support.table.ShellTable;
+
+@Service
+@Command(scope = "microbpf", name = "sink-list", description = "Lists sinks with events delivered, dropped (queue full) and failed (sink threw)")
+public class SinkListCommand implements Action {
+    @Reference
+    Dispatcher dispatcher;
+
+    PrintStream out = System.out;
+
+    @Override
+    public Object execute() {
+        ShellTable table = new ShellTable();
+        table.column("NAME");
+        table.column("DELIVERED").alignRight();
+        table.column("DROPPED").alignRight();
+        table.column("FAILED").alignRight();
+        table.column("QUEUED").alignRight();
+        table.column("LAST ERROR");
+        for (SinkStats s : dispatcher.sinkStats()) {
+            table.addRow().addContent(s.name(), s.delivered(), s.dropped(), s.failed(), s.queuedEvents(),
+                    s.lastError() == null ? "" : s.lastError());
+        }
+        table.print(out);
+        return null;
+    }
+}
