@@ -1,0 +1,13 @@
+package io.microbpf.probe.ack.internal;
+
+import io.microbpf.test.KernelTestSupport;
+import org.junit.jupiter.api.Test;
+
+class ConnEventLayoutTest {
+    @Test
+    void javaMirrorMatchesTheCompiledConnEvent() {
+        KernelTestSupport.requireKernel(); // libbpf parses the BTF
+        KernelTestSupport.assertLayout(KernelTestSupport.resource("/bpf/ack.bpf.o"), "conn_event",
+                ConnEventLayout.layout(), ConnEventLayout.SIZE);
+    }
+}
