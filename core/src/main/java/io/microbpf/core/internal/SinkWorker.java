@@ -30,6 +30,8 @@ final class SinkWorker implements AutoCloseable {
     private final AtomicLong failed = new AtomicLong();
     private final ConcurrentHashMap<String, Boolean> accepts = new ConcurrentHashMap<>();
     private final Thread thread;
+    private static final long ACCEPTS_CACHE_NS = 1_000_000_000L;
+    private volatile long acceptsCachedAt = System.nanoTime();
     private volatile String lastError;
     private volatile boolean closed;
 
@@ -88,6 +90,11 @@ final class SinkWorker implements AutoCloseable {
     }
 
     private boolean accepts(String type) {
+        long now = System.nanoTime();
+        if (now - acceptsCachedAt > ACCEPTS_CACHE_NS) {
+            accepts.clear(); // a sink's filter may change with its configuration
+            acceptsCachedAt = now;
+        }
         return accepts.computeIfAbsent(type, t -> {
             try {
                 return sink.accepts(t);
