@@ -4,7 +4,9 @@
  *  - xdp_emit: one 64-byte event per run (driven with BPF_PROG_TEST_RUN), to test
  *    the ring buffer reader, its counters and the loss counter;
  *  - four candidates for one attach point ("tcp-state-change"), to test hook fallback:
- *    fentry (EPERM here), kprobe (CONFIG_KPROBES off here), tp_btf, classic tracepoint.
+ *    fentry (EPERM here), kprobe (CONFIG_KPROBES off here), tp_btf, classic tracepoint;
+ *  - one program per other attach kind the probes use (raw_tracepoint, sockops, cgroup_skb);
+ *  - a hash map for the map API test.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -21,6 +23,16 @@ const volatile __u32 knob_tag = 0;
 
 __u64 next_seq = 0;
 __u64 state_changes[4] = {};
+/* callbacks seen by the other attach kinds: [0] raw_tracepoint, [1] sockops, [2] cgroup_skb egress */
+__u64 other_hooks[3] = {};
+
+/* For the map API test: plain hash map, filled from user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16);
+	__type(key, __u32);
+	__type(value, __u64);
+} kv SEC(".maps");
 
 SEC("xdp")
 int xdp_emit(struct xdp_md *ctx)
@@ -63,4 +75,25 @@ int state_tracepoint(void *ctx)
 {
 	__sync_fetch_and_add(&state_changes[3], 1);
 	return 0;
+}
+
+SEC("raw_tracepoint/inet_sock_set_state")
+int state_raw_tp(struct bpf_raw_tracepoint_args *ctx)
+{
+	__sync_fetch_and_add(&other_hooks[0], 1);
+	return 0;
+}
+
+SEC("sockops")
+int sockops_count(struct bpf_sock_ops *skops)
+{
+	__sync_fetch_and_add(&other_hooks[1], 1);
+	return 1;
+}
+
+SEC("cgroup_skb/egress")
+int egress_count(struct __sk_buff *skb)
+{
+	__sync_fetch_and_add(&other_hooks[2], 1);
+	return 1; /* let the packet go */
 }
