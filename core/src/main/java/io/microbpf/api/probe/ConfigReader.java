@@ -117,11 +117,17 @@ public final class ConfigReader {
     public List<String> errors() {
         List<String> all = new ArrayList<>(errors);
         for (String key : props.keySet()) {
-            if (!known.contains(key) && !FRAMEWORK_KEYS.contains(key) && !key.startsWith("felix.") && !key.startsWith(".")) {
+            if (!known.contains(key) && !isFrameworkKey(key)) {
                 all.add("unknown key " + key);
             }
         }
         return all;
+    }
+
+    /** Keys the framework (ConfigAdmin, SCR, Felix, fileinstall) adds to every component's properties. */
+    private static boolean isFrameworkKey(String key) {
+        return FRAMEWORK_KEYS.contains(key) || key.startsWith("felix.") || key.startsWith("osgi.")
+                || key.startsWith("component.") || key.startsWith("service.") || key.startsWith(".");
     }
 
     /** Throws one {@link ConfigException} listing every problem, if any. */

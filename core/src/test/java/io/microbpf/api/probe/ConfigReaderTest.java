@@ -37,6 +37,13 @@ class ConfigReaderTest {
     }
 
     @Test
+    void keysTheFrameworkAddsAreNotUnknownKeys() {
+        ConfigReader r = new ConfigReader("p", Map.of("osgi.ds.satisfying.condition.target", "(osgi.condition.id=true)",
+                "component.name", "p", "component.id", "3", "service.pid", "p", "felix.fileinstall.filename", "file:/etc/p.cfg"));
+        assertEquals(List.of(), r.errors());
+    }
+
+    @Test
     void badValuesFallBackToDefaultsSoTheCallerNeverSeesGarbage() {
         ConfigReader r = new ConfigReader("p", Map.of("n", "12x"));
         assertEquals(5, r.getInt("n", 5, 0, 100));
