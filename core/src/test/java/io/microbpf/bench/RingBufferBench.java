@@ -21,6 +21,7 @@ public final class RingBufferBench {
     private long nextSeq;
     private long firstNs;
     private RingBufferReader.RecordHandler handler;
+    private final java.util.List<String> gapLog = new java.util.ArrayList<>();
 
     public static void main(String[] args) {
         if (args.length != 3) {
@@ -57,6 +58,7 @@ public final class RingBufferBench {
             }
         }
         System.err.println("consumer: warmed up with " + events + " records, " + gaps + " gaps");
+        gapLog.clear();
         events = 0;
         gaps = 0;
         nextSeq = 0;
@@ -90,6 +92,10 @@ public final class RingBufferBench {
             long seq = b.getLong(off);
             if (n < 8 || seq != nextSeq) {
                 gaps++;
+                if (gapLog.size() < 10) {
+                    gapLog.add("gap at event " + events + ": expected seq " + nextSeq + ", got " + seq + ", "
+                            + (events == 0 ? 0 : (System.nanoTime() - firstNs) / 1_000_000) + " ms after the first event");
+                }
             }
             nextSeq = seq + 1;
             events++;
@@ -117,6 +123,7 @@ public final class RingBufferBench {
                 }
             }
             long lostNow = reader.lost();
+            gapLog.forEach(System.err::println);
             long elapsed = events > 0 ? lastNs - firstNs : 0;
             System.out.printf("events=%d lost=%d gaps=%d elapsed_ns=%d rate_per_s=%.1f%n", events, lostNow, gaps, elapsed,
                     elapsed > 0 ? events * 1e9 / elapsed : 0.0);
