@@ -7,8 +7,8 @@
 # space per record) or, when the ring is full, counts one lost event.
 #
 # For each repetition, for each consumer (C, then Java): a fresh producer loads and pins
-# the maps and waits; the consumer starts and opens them; once the consumer has the ring
-# mmapped (seen in /proc/<pid>/maps) plus --settle-ms, the producer is told "go" and runs
+# the maps and waits; the consumer starts and opens them; once the consumer prints
+# "consumer: ready" (ring mmapped, read path warmed up) plus --settle-ms, the producer is told "go" and runs
 # N events. Prints a table and replaces the section between
 #   <!-- ringbuf-bench:start --> and <!-- ringbuf-bench:end -->
 # in docs/PERFORMANCE.md (unless --no-doc).
@@ -152,14 +152,16 @@ run_one() {
   ( sleep 90; kill "$cpid" 2>/dev/null ) & bg_pids+=("$!")
   local wd=$!
 
-  # the consumer is ready once the ring's data area (read-only shared mapping) is mmapped
+  # the consumer is ready once it says so on stderr: both print "consumer: ready" right after
+  # mmapping the benchmark ring (the Java one first warms up its read path on a ring of its own,
+  # so an mmapped bpf-map alone does not mean the benchmark ring is being read yet)
   for i in $(seq 600); do
-    grep -q 'r--s .*anon_inode:bpf-map' "/proc/$cpid/maps" 2>/dev/null && break
+    grep -q '^consumer: ready' "$log.consumer.err" 2>/dev/null && break
     kill -0 "$cpid" 2>/dev/null || break
     sleep 0.05
   done
-  if ! grep -q 'r--s .*anon_inode:bpf-map' "/proc/$cpid/maps" 2>/dev/null; then
-    run_status="consumer never mmapped the ring"
+  if ! grep -q '^consumer: ready' "$log.consumer.err" 2>/dev/null; then
+    run_status="consumer never became ready"
   fi
   sleep "$(awk -v m="$settle_ms" 'BEGIN{print m/1000}')"
   touch "$go"
