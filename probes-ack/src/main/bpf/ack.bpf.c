@@ -1,8 +1,15 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * probes-ack: TCP connection records (open active/passive, close) from TCP state changes.
- * One handler, three hooks in order of preference (the Java side picks the first that loads):
- *   fentry/tcp_set_state, tp_btf/inet_sock_set_state, tracepoint/sock/inet_sock_set_state.
+ * probes-ack: TCP connection records (open active/passive, close) from TCP state changes, and the
+ * per-flow metrics of MicroBPF refreshed on every ACK.
+ * Each boundary has hooks in order of preference; the Java side picks the first that loads:
+ *   state change: fentry/tcp_set_state, tp_btf/inet_sock_set_state, tracepoint/sock/inet_sock_set_state
+ *   ACK:          fentry/tcp_rcv_established, tp_btf/tcp_probe, tracepoint/tcp/tcp_probe
+ *   RTT sample:   sockops (BPF_SOCK_OPS_RTT_CB)
+ *   retransmit:   tp_btf/tcp_retransmit_skb, tracepoint/tcp/tcp_retransmit_skb
+ *   read/write:   tp_btf/sock_recv_length + sock_send_length, and their classic tracepoints
+ * Flows are keyed by socket cookie; a hook that cannot read the cookie falls back to the value
+ * cached in the socket (set once any cookie-aware hook has seen it).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -24,6 +31,30 @@ MICROBPF_EXPORT_STRUCT(conn_event);
 #define TCP_LISTEN 10
 #define TCP_NEW_SYN_RECV 12
 #define IPPROTO_TCP 6
+
+#define TCP_CA_LOSS 4
+#define MSG_PEEK 2
+
+/* Filters, set from the configuration before load; 0 counts mean "everything". */
+const volatile __u32 filter_port_count = 0;
+const volatile __u16 filter_ports[8] = {};    /* local or remote port must be one of these */
+const volatile __u32 filter_addr_count = 0;
+const volatile __u8 filter_addrs[8][16] = {}; /* local or remote address (IPv4 as ::ffff:a.b.c.d) */
+const volatile __u32 filter_netns = 0;         /* netns inode; 0 = any */
+
+/* Flow map bookkeeping: live entries = inserted - deleted - evicted (user space derives evictions). */
+__u64 flows_inserted = 0;
+__u64 flows_deleted = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct flow_metrics);
+} flows SEC(".maps");
+
+MICROBPF_EXPORT_STRUCT(flow_metrics);
+MICROBPF_EXPORT_STRUCT(flow_event);
 
 /* Per-socket state between open and close, keyed by the socket's address. */
 struct conn_info {
@@ -64,9 +95,139 @@ static __always_inline void fill_addresses(struct conn_event *e, struct sock *sk
 	}
 }
 
+/* Does the socket pass the configured filters? */
+static __always_inline bool wanted(struct sock *sk)
+{
+	if (filter_netns && BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum) != filter_netns)
+		return false;
+	if (filter_port_count) {
+		__u16 lport = __builtin_bswap16(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+		__u16 rport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+		bool hit = false;
+		for (int i = 0; i < 8; i++) {
+			if (i < filter_port_count && (filter_ports[i] == lport || filter_ports[i] == rport))
+				hit = true;
+		}
+		if (!hit)
+			return false;
+	}
+	if (filter_addr_count) {
+		__u8 l[16] = {}, r[16] = {};
+		if (BPF_CORE_READ(sk, __sk_common.skc_family) == MICROBPF_AF_INET6) {
+			BPF_CORE_READ_INTO(&l, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+			BPF_CORE_READ_INTO(&r, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+		} else {
+			l[10] = l[11] = r[10] = r[11] = 0xff;
+			BPF_CORE_READ_INTO((__u32 *)&l[12], sk, __sk_common.skc_rcv_saddr);
+			BPF_CORE_READ_INTO((__u32 *)&r[12], sk, __sk_common.skc_daddr);
+		}
+		bool hit = false;
+		for (int i = 0; i < 8; i++) {
+			if (i >= filter_addr_count)
+				break;
+			bool eql = true, eqr = true;
+			for (int j = 0; j < 16; j++) {
+				if (l[j] != filter_addrs[i][j])
+					eql = false;
+				if (r[j] != filter_addrs[i][j])
+					eqr = false;
+			}
+			if (eql || eqr)
+				hit = true;
+		}
+		if (!hit)
+			return false;
+	}
+	return true;
+}
+
+/* Copies the kernel's current view of the flow into m. */
+static __always_inline void refresh(struct sock *sk, struct flow_metrics *m, __u64 now)
+{
+	struct tcp_sock *tp = (struct tcp_sock *)sk;
+	__u32 packets_out = BPF_CORE_READ(tp, packets_out);
+	__u32 sacked = BPF_CORE_READ(tp, sacked_out);
+	__u32 lost = BPF_CORE_READ(tp, lost_out);
+	__u32 retrans = BPF_CORE_READ(tp, retrans_out);
+	__u32 queued = BPF_CORE_READ(tp, write_seq) - BPF_CORE_READ(tp, snd_una);
+
+	m->updated_ns = now;
+	m->bytes_acked = BPF_CORE_READ(tp, bytes_acked);
+	m->bytes_received = BPF_CORE_READ(tp, bytes_received);
+	m->snd_cwnd = BPF_CORE_READ(tp, snd_cwnd);
+	m->mss_cache = BPF_CORE_READ(tp, mss_cache);
+	m->snd_wnd = BPF_CORE_READ(tp, snd_wnd);
+	m->rcv_wnd = BPF_CORE_READ(tp, rcv_wnd);
+	m->packets_out = packets_out;
+	m->packets_in_flight = packets_out - (sacked + lost) + retrans;
+	m->total_retrans = BPF_CORE_READ(tp, total_retrans);
+	if (bpf_core_field_exists(tp->total_rto))
+		m->timeouts = BPF_CORE_READ(tp, total_rto);
+	m->send_queue_bytes = queued;
+	if (queued > m->max_send_queue_bytes)
+		m->max_send_queue_bytes = queued;
+	m->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+	m->ca_state = BPF_CORE_READ_BITFIELD_PROBED((struct inet_connection_sock *)sk, icsk_ca_state);
+}
+
+/* The socket cookie from a hook that cannot call bpf_get_socket_cookie(): the cached value. */
+static __always_inline __u64 cached_cookie(struct sock *sk)
+{
+	return BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+}
+
+static __always_inline void flow_open(struct sock *sk, __u64 cookie, struct conn_info *info, __u64 now)
+{
+	if (!cookie)
+		return;
+	struct flow_metrics m = {};
+	m.start_ns = now;
+	m.pid = info->pid;
+	__builtin_memcpy(m.comm, info->comm, sizeof(m.comm));
+	m.flags = CONN_FLAG_OPEN_SEEN | (info->passive ? CONN_FLAG_PASSIVE : 0);
+	struct conn_event tmp = {};
+	fill_addresses(&tmp, sk);
+	__builtin_memcpy(m.saddr, tmp.saddr, 16);
+	__builtin_memcpy(m.daddr, tmp.daddr, 16);
+	m.sport = tmp.sport;
+	m.dport = tmp.dport;
+	m.family = tmp.family;
+	m.netns_ino = tmp.netns_ino;
+	m.sk_ptr = (__u64)sk;
+	refresh(sk, &m, now);
+	if (bpf_map_update_elem(&flows, &cookie, &m, BPF_NOEXIST) == 0)
+		__sync_fetch_and_add(&flows_inserted, 1);
+}
+
+static __always_inline void flow_close(struct sock *sk, __u64 cookie, struct conn_info *info, __u64 now, __u8 flags)
+{
+	if (!cookie)
+		return;
+	struct flow_metrics *m = bpf_map_lookup_elem(&flows, &cookie);
+	if (!m)
+		return;
+	refresh(sk, m, now);
+	m->flags |= flags & (CONN_FLAG_FIN_RECEIVED | CONN_FLAG_FIN_ACKED);
+	if (info && m->pid == 0) {
+		m->pid = info->pid;
+		__builtin_memcpy(m->comm, info->comm, sizeof(m->comm));
+	}
+	struct flow_event *e = microbpf_reserve(sizeof(*e));
+	if (e) {
+		e->ts_ns = now;
+		e->sock_cookie = cookie;
+		__builtin_memcpy(&e->m, m, sizeof(e->m));
+		bpf_ringbuf_submit(e, 0);
+	}
+	if (bpf_map_delete_elem(&flows, &cookie) == 0)
+		__sync_fetch_and_add(&flows_deleted, 1);
+}
+
 static __always_inline int emit(struct sock *sk, int oldstate, int newstate, __u8 kind, __u8 hook,
 				__u64 cookie, struct conn_info *info, __u64 now)
 {
+	if (!wanted(sk))
+		return 0;
 	struct conn_event *e = microbpf_reserve(sizeof(*e));
 	if (!e)
 		return 0;
@@ -123,6 +284,8 @@ static __always_inline int handle(struct sock *sk, int oldstate, int newstate, _
 		}
 		info->start_ns = now;
 		info->passive = oldstate == TCP_SYN_RECV;
+		if (wanted(sk))
+			flow_open(sk, cookie, info, now);
 		return emit(sk, oldstate, newstate, info->passive ? CONN_OPEN_PASSIVE : CONN_OPEN_ACTIVE,
 			    hook, cookie, info, now);
 	}
@@ -142,6 +305,13 @@ static __always_inline int handle(struct sock *sk, int oldstate, int newstate, _
 				bpf_map_delete_elem(&conns, &key);
 			return 0;
 		}
+		if (!cookie)
+			cookie = cached_cookie(sk);
+		__u32 shutdown = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown);
+		struct tcp_sock *tp = (struct tcp_sock *)sk;
+		__u8 fin = ((shutdown & 1) ? CONN_FLAG_FIN_RECEIVED : 0) |
+			   (((shutdown & 2) && BPF_CORE_READ(tp, snd_una) == BPF_CORE_READ(tp, write_seq)) ? CONN_FLAG_FIN_ACKED : 0);
+		flow_close(sk, cookie, info, now, fin);
 		emit(sk, oldstate, newstate, CONN_CLOSE, hook, cookie, info, now);
 		if (info)
 			bpf_map_delete_elem(&conns, &key);
@@ -168,5 +338,170 @@ int conn_tracepoint(struct trace_event_raw_inet_sock_set_state *ctx)
 {
 	if (ctx->protocol != IPPROTO_TCP)
 		return 0;
-	return handle((struct sock *)ctx->skaddr, ctx->oldstate, ctx->newstate, HOOK_TRACEPOINT, 0);
+	struct sock *sk = (struct sock *)ctx->skaddr;
+	return handle(sk, ctx->oldstate, ctx->newstate, HOOK_TRACEPOINT, cached_cookie(sk));
+}
+
+/* ---- ACK: refresh the flow on every segment the established socket processes ---- */
+
+static __always_inline int on_ack(struct sock *sk, __u64 cookie)
+{
+	struct flow_metrics *m = bpf_map_lookup_elem(&flows, &cookie);
+	if (!m)
+		return 0;
+	refresh(sk, m, bpf_ktime_get_ns());
+	m->acks++;
+	return 0;
+}
+
+SEC("fentry/tcp_rcv_established")
+int BPF_PROG(ack_fentry, struct sock *sk, struct sk_buff *skb)
+{
+	return on_ack(sk, bpf_get_socket_cookie(sk));
+}
+
+SEC("tp_btf/tcp_probe")
+int BPF_PROG(ack_tp_btf, struct sock *sk, const struct sk_buff *skb)
+{
+	return on_ack(sk, bpf_get_socket_cookie(sk));
+}
+
+SEC("tracepoint/tcp/tcp_probe")
+int ack_tracepoint(struct trace_event_raw_tcp_probe *ctx)
+{
+	return on_ack((struct sock *)ctx->skaddr, ctx->sock_cookie);
+}
+
+/* ---- RTT samples: sockops, enabled per socket when it is established ---- */
+
+SEC("sockops")
+int rtt_sockops(struct bpf_sock_ops *skops)
+{
+	switch (skops->op) {
+	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
+	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
+		bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_RTT_CB_FLAG);
+		break;
+	case BPF_SOCK_OPS_RTT_CB: {
+		__u64 cookie = bpf_get_socket_cookie(skops);
+		struct flow_metrics *m = bpf_map_lookup_elem(&flows, &cookie);
+		if (m) {
+			/* args[0] is the new sample (mrtt_us) on kernels that pass it; else derive it
+			 * from the smoothed RTT: srtt8' = srtt8 + m - srtt8/8 (tcp_rtt_estimator) */
+			__u32 srtt8 = skops->srtt_us;
+			__u64 sample = skops->args[0];
+			if (!sample)
+				sample = m->srtt_us ? (srtt8 - (m->srtt_us << 3) + m->srtt_us) : srtt8 >> 3;
+			m->rtt_samples++;
+			m->rtt_sum_us += sample;
+			m->srtt_us = srtt8 >> 3;
+		}
+		break;
+	}
+	}
+	return 1;
+}
+
+/* ---- retransmissions: fast (outside CA_Loss) vs after a timeout ---- */
+
+static __always_inline int on_retransmit(struct sock *sk, __u64 cookie)
+{
+	struct flow_metrics *m = bpf_map_lookup_elem(&flows, &cookie);
+	if (!m)
+		return 0;
+	struct tcp_sock *tp = (struct tcp_sock *)sk;
+	__u32 total = BPF_CORE_READ(tp, total_retrans);
+	__u8 ca = BPF_CORE_READ_BITFIELD_PROBED((struct inet_connection_sock *)sk, icsk_ca_state);
+	__u32 delta = total - m->total_retrans;
+	if (ca != TCP_CA_LOSS)
+		m->fast_retrans += delta;
+	else if (!bpf_core_field_exists(tp->total_rto) && m->ca_state != TCP_CA_LOSS)
+		m->timeouts++; /* older kernels: count entries into CA_Loss */
+	m->total_retrans = total;
+	m->ca_state = ca;
+	return 0;
+}
+
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(retrans_tp_btf, const struct sock *sk, const struct sk_buff *skb)
+{
+	return on_retransmit((struct sock *)sk, bpf_get_socket_cookie((void *)sk));
+}
+
+SEC("tracepoint/tcp/tcp_retransmit_skb")
+int retrans_tracepoint(struct trace_event_raw_tcp_retransmit_skb *ctx)
+{
+	struct sock *sk = (struct sock *)ctx->skaddr;
+	return on_retransmit(sk, cached_cookie(sk));
+}
+
+/* ---- application reads and writes ---- */
+
+static __always_inline int on_io(struct sock *sk, __u64 cookie, int ret, int flags, bool write)
+{
+	if (ret <= 0 || (!write && (flags & MSG_PEEK)))
+		return 0;
+	struct flow_metrics *m = bpf_map_lookup_elem(&flows, &cookie);
+	if (!m)
+		return 0;
+	if (write) {
+		m->write_bytes += ret;
+		m->write_calls++;
+		/* the send queue peaks right after a write: keep MaxAppWQueue honest */
+		refresh(sk, m, bpf_ktime_get_ns());
+	} else {
+		m->read_bytes += ret;
+		m->read_calls++;
+	}
+	return 0;
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(recv_tp_btf, struct sock *sk, int ret, int flags)
+{
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	return on_io(sk, bpf_get_socket_cookie(sk), ret, flags, false);
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(send_tp_btf, struct sock *sk, int ret, int flags)
+{
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	return on_io(sk, bpf_get_socket_cookie(sk), ret, flags, true);
+}
+
+SEC("tracepoint/sock/sock_recv_length")
+int recv_tracepoint(struct trace_event_raw_sock_msg_length *ctx)
+{
+	if (ctx->protocol != IPPROTO_TCP)
+		return 0;
+	struct sock *sk = ctx->sk;
+	return on_io(sk, cached_cookie(sk), ctx->ret, ctx->flags, false);
+}
+
+SEC("tracepoint/sock/sock_send_length")
+int send_tracepoint(struct trace_event_raw_sock_msg_length *ctx)
+{
+	if (ctx->protocol != IPPROTO_TCP)
+		return 0;
+	struct sock *sk = ctx->sk;
+	return on_io(sk, cached_cookie(sk), ctx->ret, ctx->flags, true);
+}
+
+/* ---- snapshots: user space runs this (BPF_PROG_TEST_RUN) right before it reads the map ---- */
+
+static long refresh_one(struct bpf_map *map, __u64 *cookie, struct flow_metrics *m, __u64 *now)
+{
+	refresh((struct sock *)m->sk_ptr, m, *now);
+	return 0;
+}
+
+SEC("raw_tp")
+int refresh_flows(void *ctx)
+{
+	__u64 now = bpf_ktime_get_ns();
+	bpf_for_each_map_elem(&flows, refresh_one, &now, 0);
+	return 0;
 }

@@ -43,4 +43,54 @@ struct conn_event {
 	char comm[16];        /* comm of the process in pid; empty if unknown */
 };
 
+/*
+ * Per-flow metrics, kept in the LRU map "flows" (key: socket cookie) and refreshed on every ACK
+ * (tcp_probe), RTT sample (sockops), retransmission and read/write call. User space reads the map
+ * for periodic snapshots; at close the final values travel in a struct flow_event.
+ * Java mirror: io.microbpf.probe.ack.internal.FlowMetricsLayout.
+ */
+struct flow_metrics {
+	__u64 start_ns;             /* when the connection became ESTABLISHED */
+	__u64 updated_ns;           /* last refresh */
+	__u64 bytes_acked;          /* tcp_sock.bytes_acked (sequence space: SYN/FIN included) */
+	__u64 bytes_received;       /* tcp_sock.bytes_received (FIN included) */
+	__u64 read_bytes;           /* sum of recvmsg() results > 0 (MSG_PEEK excluded) */
+	__u64 write_bytes;          /* sum of sendmsg() results > 0 */
+	__u64 rtt_sum_us;           /* sum of the RTT samples the kernel took (sockops RTT_CB) */
+	__u32 read_calls;
+	__u32 write_calls;
+	__u32 rtt_samples;
+	__u32 acks;                 /* segments processed on the established socket (tcp_probe) */
+	__u32 snd_cwnd;             /* packets */
+	__u32 mss_cache;            /* bytes: tcp_sock.mss_cache = tcpi_snd_mss */
+	__u32 snd_wnd;              /* bytes: the peer's advertised window */
+	__u32 rcv_wnd;              /* bytes: our advertised window */
+	__u32 packets_in_flight;    /* packets_out - (sacked_out + lost_out) + retrans_out */
+	__u32 packets_out;          /* tcpi_unacked */
+	__u32 total_retrans;        /* tcp_sock.total_retrans = tcpi_total_retrans (segments) */
+	__u32 fast_retrans;         /* retransmitted segments outside CA_Loss (the kernel's TCPFastRetrans) */
+	__u32 timeouts;             /* RTO expiries: tcp_sock.total_rto where the kernel has it */
+	__u32 send_queue_bytes;     /* write_seq - snd_una: written by the application, not yet acked */
+	__u32 max_send_queue_bytes; /* maximum of send_queue_bytes */
+	__u32 srtt_us;              /* smoothed RTT */
+	__u32 pid;                  /* process that connected, or that closed a passive socket */
+	__u32 netns_ino;
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u16 sport;
+	__u16 dport;
+	__u16 family;
+	__u8 ca_state;              /* congestion-avoidance state at the last refresh */
+	__u8 flags;                 /* CONN_FLAG_* */
+	char comm[16];
+	__u64 sk_ptr;               /* kernel address of the socket: lets refresh_flows re-read it */
+};
+
+/* Ring record at close: the flow's final metrics. Told apart from struct conn_event by its size. */
+struct flow_event {
+	__u64 ts_ns;
+	__u64 sock_cookie;
+	struct flow_metrics m;
+};
+
 #endif

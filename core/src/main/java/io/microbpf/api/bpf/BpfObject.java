@@ -202,6 +202,21 @@ public final class BpfObject implements AutoCloseable {
         return opts.getInt(56); // retval
     }
 
+    /**
+     * Runs a loaded program once with no input (BPF_PROG_TEST_RUN), e.g. a {@code raw_tp} program
+     * that refreshes maps on demand; returns its return value.
+     */
+    public int run(String program) {
+        Memory opts = new Memory(80); // struct bpf_test_run_opts, libbpf 1.1
+        opts.clear();
+        opts.setLong(0, 80);
+        int rc = LibBpf.INSTANCE.bpf_prog_test_run_opts(programFd(program), opts);
+        if (rc < 0) {
+            throw new BpfException("run of " + program + " failed: " + Errno.describe(rc), -rc);
+        }
+        return opts.getInt(56);
+    }
+
     void ensureOpen() {
         if (obj == null) {
             throw new IllegalStateException("BPF object " + name + " is closed");

@@ -64,6 +64,14 @@ public abstract class BpfProbe<C> implements Probe {
 
     protected abstract List<AttachPoint> attachPoints();
 
+    /**
+     * Programs loaded with the chosen hooks but never attached: helpers that user space runs with
+     * BPF_PROG_TEST_RUN (e.g. a map refresher). Empty by default.
+     */
+    protected Set<String> helperPrograms() {
+        return Set.of();
+    }
+
     /** Parses this probe's own keys (the common ones are read by the base). */
     protected abstract C parseConfig(ConfigReader reader);
 
@@ -174,6 +182,7 @@ public abstract class BpfProbe<C> implements Probe {
             for (HookCandidate c : sel.chosen().values()) {
                 programs.add(c.program());
             }
+            programs.addAll(helperPrograms());
             obj.loadOnly(programs);
             configure.accept(obj);
             obj.load();

@@ -41,6 +41,17 @@ public interface LibC extends Library {
     int mount(String source, String target, String fsType, long flags, Pointer data);
     int setns(int fd, int nsType);
     int geteuid();
+    int socket(int domain, int type, int protocol);
+    int bind(int fd, Pointer addr, int len);
+    int listen(int fd, int backlog);
+    int accept(int fd, Pointer addr, Pointer len);
+    int connect(int fd, Pointer addr, int len);
+    long send(int fd, Pointer buf, long len, int flags);
+    long recv(int fd, Pointer buf, long len, int flags);
+    int getsockopt(int fd, int level, int name, Pointer value, com.sun.jna.ptr.IntByReference len);
+    int setsockopt(int fd, int level, int name, Pointer value, int len);
+    int getsockname(int fd, Pointer addr, com.sun.jna.ptr.IntByReference len);
+    int shutdown(int fd, int how);
     String strerror(int errnum);
 
     @Structure.FieldOrder({"tv_sec", "tv_nsec"})

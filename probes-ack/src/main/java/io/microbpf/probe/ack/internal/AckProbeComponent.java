@@ -5,13 +5,22 @@ import io.microbpf.api.EventPublisher;
 import io.microbpf.api.Probe;
 import io.microbpf.api.bpf.AttachKind;
 import io.microbpf.api.bpf.AttachPoint;
+import io.microbpf.api.Clocks;
+import io.microbpf.api.bpf.BpfMap;
 import io.microbpf.api.bpf.BpfObject;
+import io.microbpf.api.bpf.Btf;
+import io.microbpf.api.bpf.Bytes;
 import io.microbpf.api.bpf.HookCandidate;
 import io.microbpf.api.probe.BpfProbe;
 import io.microbpf.api.probe.ConfigReader;
+import io.microbpf.probe.ack.FlowTable;
+import io.microbpf.probe.ack.TcpFlowEvent;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -20,21 +29,48 @@ import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 
 /**
- * The ack probe: TCP connection records from the kernel's TCP state changes. Config PID
- * {@code io.microbpf.probe.ack}.
+ * The ack probe: TCP connection records from the kernel's TCP state changes, and MicroBPF's
+ * flow-level metrics refreshed on every ACK, with periodic snapshots and a final record at close.
+ * Config PID {@code io.microbpf.probe.ack}.
  */
-@Component(name = AckProbeComponent.PID, service = Probe.class, configurationPolicy = ConfigurationPolicy.OPTIONAL,
-        immediate = true)
-public class AckProbeComponent extends BpfProbe<AckProbeComponent.Settings> {
+@Component(name = AckProbeComponent.PID, service = {Probe.class, FlowTable.class},
+        configurationPolicy = ConfigurationPolicy.OPTIONAL, immediate = true)
+public class AckProbeComponent extends BpfProbe<AckProbeComponent.Settings> implements FlowTable {
     public static final String PID = "io.microbpf.probe.ack";
 
-    /** @param maxTrackedConnections bound of the in-kernel map of open connections (LRU beyond it) */
-    public record Settings(int maxTrackedConnections) {}
+    /**
+     * @param maxTrackedConnections bound of the in-kernel maps of open connections and flows (LRU beyond it)
+     * @param snapshotIntervalMs how often a SNAPSHOT of every live flow is published
+     * @param filter which connections are observed (applied in the kernel)
+     */
+    public record Settings(int maxTrackedConnections, long snapshotIntervalMs, FlowFilter filter) {}
 
     static final AttachPoint STATE_CHANGE = AttachPoint.required("tcp-state-change",
             new HookCandidate("conn_fentry", AttachKind.FENTRY, "fentry/tcp_set_state"),
             new HookCandidate("conn_tp_btf", AttachKind.TP_BTF, "tp_btf/inet_sock_set_state"),
             new HookCandidate("conn_tracepoint", AttachKind.TRACEPOINT, "tracepoint/sock/inet_sock_set_state"));
+    static final AttachPoint ACK = AttachPoint.optional("ack",
+            new HookCandidate("ack_fentry", AttachKind.FENTRY, "fentry/tcp_rcv_established"),
+            new HookCandidate("ack_tp_btf", AttachKind.TP_BTF, "tp_btf/tcp_probe"),
+            new HookCandidate("ack_tracepoint", AttachKind.TRACEPOINT, "tracepoint/tcp/tcp_probe"));
+    static final AttachPoint RTT_SAMPLE = AttachPoint.optional("rtt-sample",
+            new HookCandidate("rtt_sockops", AttachKind.SOCKOPS, "sockops (RTT_CB)"));
+    static final AttachPoint RETRANSMIT = AttachPoint.optional("retransmit",
+            new HookCandidate("retrans_tp_btf", AttachKind.TP_BTF, "tp_btf/tcp_retransmit_skb"),
+            new HookCandidate("retrans_tracepoint", AttachKind.TRACEPOINT, "tracepoint/tcp/tcp_retransmit_skb"));
+    static final AttachPoint APP_READ = AttachPoint.optional("app-read",
+            new HookCandidate("recv_tp_btf", AttachKind.TP_BTF, "tp_btf/sock_recv_length"),
+            new HookCandidate("recv_tracepoint", AttachKind.TRACEPOINT, "tracepoint/sock/sock_recv_length"));
+    static final AttachPoint APP_WRITE = AttachPoint.optional("app-write",
+            new HookCandidate("send_tp_btf", AttachKind.TP_BTF, "tp_btf/sock_send_length"),
+            new HookCandidate("send_tracepoint", AttachKind.TRACEPOINT, "tracepoint/sock/sock_send_length"));
+
+    private volatile List<TcpFlowEvent> flows = List.of();
+    private volatile long evicted;
+    private long nextSnapshotNs;
+    private boolean refresher = true;
+    private Btf.Var insertedVar;
+    private Btf.Var deletedVar;
 
     public AckProbeComponent() {
         super("ack", "flow", PID);
@@ -67,24 +103,94 @@ public class AckProbeComponent extends BpfProbe<AckProbeComponent.Settings> {
 
     @Override
     protected List<AttachPoint> attachPoints() {
-        return List.of(STATE_CHANGE);
+        return List.of(STATE_CHANGE, ACK, RTT_SAMPLE, RETRANSMIT, APP_READ, APP_WRITE);
+    }
+
+    @Override
+    protected Set<String> helperPrograms() {
+        return Set.of("refresh_flows");
     }
 
     @Override
     protected Settings parseConfig(ConfigReader reader) {
-        return new Settings(reader.getInt("max.tracked.connections", 65536, 1024, 1 << 22));
+        return new Settings(reader.getInt("max.tracked.connections", 65536, 1024, 1 << 22),
+                reader.getLong("snapshot.interval.ms", 1000, 100, 3_600_000),
+                FlowFilter.parse(reader));
     }
 
     @Override
     protected void configureObject(BpfObject obj, Settings settings) {
         obj.map("conns").setMaxEntries(settings.maxTrackedConnections());
+        obj.map("flows").setMaxEntries(settings.maxTrackedConnections());
+        settings.filter().apply(obj);
     }
 
     @Override
     protected void decode(ByteBuffer ring, int offset, int length, List<Event> out) {
-        if (length < ConnEventLayout.SIZE) {
-            throw new IllegalArgumentException("short conn_event: " + length + " bytes");
+        if (length == ConnEventLayout.SIZE) {
+            out.add(ConnEventLayout.decode(ring, offset));
+        } else if (length == FlowMetricsLayout.EVENT_SIZE) {
+            out.add(FlowMetricsLayout.decodeEvent(ring, offset));
+        } else {
+            throw new IllegalArgumentException("unknown ack record of " + length + " bytes");
         }
-        out.add(ConnEventLayout.decode(ring, offset));
+    }
+
+    /** Publishes a SNAPSHOT of every live flow once per snapshot interval. */
+    @Override
+    protected void onTick(BpfObject obj, List<Event> out) {
+        long now = Clocks.monotonicNs();
+        if (now < nextSnapshotNs) {
+            return;
+        }
+        nextSnapshotNs = now + config().snapshotIntervalMs() * 1_000_000L;
+        if (refresher) {
+            try {
+                obj.run("refresh_flows"); // every entry re-read from its socket: the snapshot is "now"
+            } catch (RuntimeException e) {
+                refresher = false;
+                log.warn("probe ack: cannot run refresh_flows ({}); snapshots show the values of the last ACK", e.getMessage());
+            }
+        }
+        now = Clocks.monotonicNs();
+        BpfMap map = obj.map("flows");
+        List<TcpFlowEvent> live = new ArrayList<>();
+        for (byte[] key : map.keys()) {
+            byte[] value = map.lookup(key);
+            if (value != null) { // closed while we iterated
+                long cookie = ByteBuffer.wrap(key).order(ByteOrder.nativeOrder()).getLong();
+                live.add(FlowMetricsLayout.decodeSnapshot(ByteBuffer.wrap(value).order(ByteOrder.nativeOrder()), cookie, now));
+            }
+        }
+        out.addAll(live);
+        flows = List.copyOf(live);
+        if (insertedVar == null) {
+            insertedVar = obj.btf().datasecVar(".bss", "flows_inserted");
+            deletedVar = obj.btf().datasecVar(".bss", "flows_deleted");
+        }
+        byte[] bss = obj.map(".bss").lookup(new byte[4]);
+        long inserted = Bytes.u64At(bss, insertedVar.offset());
+        long deleted = Bytes.u64At(bss, deletedVar.offset());
+        evicted = Math.max(0, inserted - deleted - live.size());
+    }
+
+    @Override
+    public synchronized void stop() {
+        super.stop();
+        flows = List.of();
+        insertedVar = null;
+        deletedVar = null;
+        nextSnapshotNs = 0;
+        refresher = true;
+    }
+
+    @Override
+    public List<TcpFlowEvent> flows() {
+        return flows;
+    }
+
+    @Override
+    public long evictedFlows() {
+        return evicted;
     }
 }

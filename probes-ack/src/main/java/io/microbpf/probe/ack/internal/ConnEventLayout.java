@@ -2,10 +2,7 @@ package io.microbpf.probe.ack.internal;
 
 import io.microbpf.api.Clocks;
 import io.microbpf.probe.ack.TcpConnectionEvent;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
 /** Java mirror of {@code struct conn_event} (src/main/bpf/ack.h) and its decoder. */
@@ -66,10 +63,10 @@ final class ConnEventLayout {
         // tcp_sock counts sequence space: an active opener's bytes_acked includes its SYN, and a
         // FIN counts once it was acked (ours) or received (the peer's). Report payload bytes only.
         boolean active = (flags & FLAG_OPEN_SEEN) != 0 ? (flags & FLAG_PASSIVE) == 0 : kindCode == 1;
-        long sent = Math.max(0, acked - (active ? 1 : 0) - ((flags & FLAG_FIN_ACKED) != 0 ? 1 : 0));
-        long rcvd = Math.max(0, received - ((flags & FLAG_FIN_RECEIVED) != 0 ? 1 : 0));
+        long sent = Wire.payloadSent(acked, flags, active);
+        long rcvd = Wire.payloadReceived(received, flags);
         int hook = b.get(off + HOOK) & 0xff;
-        String local = address(b, off + SADDR, v6);
+        String local = Wire.address(b, off + SADDR, v6);
         // an IPv6 socket carrying IPv4 (v4-mapped addresses) is IPv4 traffic: report it as such
         boolean mapped = v6 && local.indexOf(':') < 0;
         return new TcpConnectionEvent(
@@ -77,11 +74,11 @@ final class ConnEventLayout {
                 v6 && !mapped ? 6 : 4,
                 local,
                 b.getShort(off + SPORT) & 0xffff,
-                address(b, off + DADDR, v6),
+                Wire.address(b, off + DADDR, v6),
                 b.getShort(off + DPORT) & 0xffff,
                 b.getInt(off + NETNS_INO) & 0xffffffffL,
                 b.getInt(off + PID),
-                comm(b, off + COMM),
+                Wire.comm(b, off + COMM),
                 b.getLong(off + SOCK_COOKIE),
                 sent,
                 rcvd,
@@ -89,25 +86,5 @@ final class ConnEventLayout {
                 hook < HOOKS.length ? HOOKS[hook] : "?",
                 ts,
                 Clocks.wallClockNs(ts));
-    }
-
-    private static String address(ByteBuffer b, int off, boolean v6) {
-        byte[] raw = new byte[v6 ? 16 : 4];
-        b.get(off, raw);
-        try {
-            return InetAddress.getByAddress(raw).getHostAddress();
-        } catch (UnknownHostException e) {
-            throw new IllegalStateException(e); // cannot happen for 4 or 16 bytes
-        }
-    }
-
-    private static String comm(ByteBuffer b, int off) {
-        byte[] raw = new byte[16];
-        b.get(off, raw);
-        int n = 0;
-        while (n < raw.length && raw[n] != 0) {
-            n++;
-        }
-        return new String(raw, 0, n, StandardCharsets.UTF_8);
     }
 }

@@ -10,4 +10,12 @@ class ConnEventLayoutTest {
         KernelTestSupport.assertLayout(KernelTestSupport.resource("/bpf/ack.bpf.o"), "conn_event",
                 ConnEventLayout.layout(), ConnEventLayout.SIZE);
     }
+
+    @Test
+    void javaMirrorsMatchTheCompiledFlowMetricsAndFlowEvent() {
+        KernelTestSupport.requireKernel();
+        byte[] elf = KernelTestSupport.resource("/bpf/ack.bpf.o");
+        KernelTestSupport.assertLayout(elf, "flow_metrics", FlowMetricsLayout.layout(), FlowMetricsLayout.SIZE);
+        KernelTestSupport.assertLayout(elf, "flow_event", FlowMetricsLayout.eventLayout(), FlowMetricsLayout.EVENT_SIZE);
+    }
 }
