@@ -495,6 +495,9 @@ int send_tracepoint(struct trace_event_raw_sock_msg_length *ctx)
 static long refresh_one(struct bpf_map *map, __u64 *cookie, struct flow_metrics *m, __u64 *now)
 {
 	refresh((struct sock *)m->sk_ptr, m, *now);
+	/* MaxAppWQueue is per interval: hand this interval's maximum to the snapshot, start the next */
+	m->snapshot_max_send_queue_bytes = m->max_send_queue_bytes;
+	m->max_send_queue_bytes = m->send_queue_bytes;
 	return 0;
 }
 

@@ -71,7 +71,7 @@ struct flow_metrics {
 	__u32 fast_retrans;         /* retransmitted segments outside CA_Loss (the kernel's TCPFastRetrans) */
 	__u32 timeouts;             /* RTO expiries: tcp_sock.total_rto where the kernel has it */
 	__u32 send_queue_bytes;     /* write_seq - snd_una: written by the application, not yet acked */
-	__u32 max_send_queue_bytes; /* maximum of send_queue_bytes */
+	__u32 max_send_queue_bytes; /* maximum of send_queue_bytes since the last snapshot */
 	__u32 srtt_us;              /* smoothed RTT */
 	__u32 pid;                  /* process that connected, or that closed a passive socket */
 	__u32 netns_ino;
@@ -84,6 +84,8 @@ struct flow_metrics {
 	__u8 flags;                 /* CONN_FLAG_* */
 	char comm[16];
 	__u64 sk_ptr;               /* kernel address of the socket: lets refresh_flows re-read it */
+	__u32 snapshot_max_send_queue_bytes; /* max_send_queue_bytes of the interval that ended at the snapshot */
+	__u32 pad2;
 };
 
 /* Ring record at close: the flow's final metrics. Told apart from struct conn_event by its size. */

@@ -48,7 +48,7 @@ public abstract class BpfProbe<C> implements Probe {
     private volatile List<HookReport> hooks = List.of();
     private volatile EventPublisher publisher;
     private CommonConfig common = new CommonConfig(true, 4 << 20, 4096);
-    private C config;
+    private volatile C config; // read by the reader thread without the probe's lock
     private Running running;
     private long eventsBefore;
     private long lostBefore;
@@ -101,7 +101,8 @@ public abstract class BpfProbe<C> implements Probe {
         this.publisher = publisher;
     }
 
-    protected synchronized C config() {
+    /** The settings in force; safe from the reader thread (never takes the probe's lock). */
+    protected C config() {
         return config;
     }
 

@@ -20,7 +20,8 @@ import io.microbpf.api.Event;
  * @param fastRetransmits fastRetrans: segments retransmitted outside the loss (RTO) state
  * @param timeouts Timeout: RTO expiries (tcpi_total_rto on kernels that have it)
  * @param sendQueueBytes CurAppWQueue: bytes the application wrote that are not yet acknowledged
- * @param maxSendQueueBytes MaxAppWQueue: the largest sendQueueBytes seen
+ * @param maxSendQueueBytes MaxAppWQueue: the largest sendQueueBytes since this flow's previous record
+ *     (so it falls back to 0 once the queue has drained)
  * @param rttSamples SampleRTT: RTT samples the kernel took
  * @param rttSumUs SumRTT: their sum, microseconds
  * @param srttUs the smoothed RTT at the last refresh, microseconds

@@ -113,7 +113,7 @@ public class AckProbeComponent extends BpfProbe<AckProbeComponent.Settings> impl
 
     @Override
     protected Settings parseConfig(ConfigReader reader) {
-        return new Settings(reader.getInt("max.tracked.connections", 65536, 1024, 1 << 22),
+        return new Settings(reader.getInt("max.tracked.connections", 65536, 128, 1 << 22),
                 reader.getLong("snapshot.interval.ms", 1000, 100, 3_600_000),
                 FlowFilter.parse(reader));
     }

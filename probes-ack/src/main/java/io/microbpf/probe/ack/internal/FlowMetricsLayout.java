@@ -10,7 +10,7 @@ import java.util.Map;
  * and their decoder.
  */
 final class FlowMetricsLayout {
-    static final int SIZE = 192;
+    static final int SIZE = 200;
     static final int START_NS = 0;
     static final int UPDATED_NS = 8;
     static final int BYTES_ACKED = 16;
@@ -45,9 +45,11 @@ final class FlowMetricsLayout {
     static final int FLAGS = 167;
     static final int COMM = 168;
     static final int SK_PTR = 184;
+    static final int SNAPSHOT_MAX_SEND_QUEUE_BYTES = 192;
+    static final int PAD2 = 196;
 
     /** struct flow_event: u64 ts_ns, u64 sock_cookie, struct flow_metrics m. */
-    static final int EVENT_SIZE = 208;
+    static final int EVENT_SIZE = 216;
     static final int EVENT_TS_NS = 0;
     static final int EVENT_SOCK_COOKIE = 8;
     static final int EVENT_M = 16;
@@ -69,7 +71,8 @@ final class FlowMetricsLayout {
                 Map.entry("srtt_us", SRTT_US), Map.entry("pid", PID), Map.entry("netns_ino", NETNS_INO),
                 Map.entry("saddr", SADDR), Map.entry("daddr", DADDR), Map.entry("sport", SPORT), Map.entry("dport", DPORT),
                 Map.entry("family", FAMILY), Map.entry("ca_state", CA_STATE), Map.entry("flags", FLAGS), Map.entry("comm", COMM),
-                Map.entry("sk_ptr", SK_PTR));
+                Map.entry("sk_ptr", SK_PTR), Map.entry("snapshot_max_send_queue_bytes", SNAPSHOT_MAX_SEND_QUEUE_BYTES),
+                Map.entry("pad2", PAD2));
     }
 
     static Map<String, Integer> eventLayout() {
@@ -115,7 +118,7 @@ final class FlowMetricsLayout {
                 u32(b, m + FAST_RETRANS),
                 u32(b, m + TIMEOUTS),
                 u32(b, m + SEND_QUEUE_BYTES),
-                u32(b, m + MAX_SEND_QUEUE_BYTES),
+                u32(b, m + (kind.equals("SNAPSHOT") ? SNAPSHOT_MAX_SEND_QUEUE_BYTES : MAX_SEND_QUEUE_BYTES)),
                 u32(b, m + RTT_SAMPLES),
                 b.getLong(m + RTT_SUM_US),
                 u32(b, m + SRTT_US),

@@ -50,6 +50,7 @@ class FlowMetricsKernelTest {
     void tearDown() {
         if (probe != null) {
             probe.deactivate();
+            assertEquals(ProbeState.STOPPED, probe.state(), "stop is clean: " + probe.problem());
         }
         if (a != null) {
             a.close();
@@ -147,5 +148,106 @@ class FlowMetricsKernelTest {
             assertEquals(isClient ? UP : DOWN, f.bytesSent(), f.toString());
             assertEquals(isClient ? DOWN : UP, f.bytesReceived(), f.toString());
         }
+    }
+
+    private void nft(NetNs ns, String... rule) {
+        List<String> argv = new java.util.ArrayList<>(List.of("ip", "netns", "exec", ns.name(), "nft"));
+        argv.addAll(List.of(rule));
+        NetNs.run(argv.toArray(new String[0])).check();
+    }
+
+    /** nftables in the server's namespace dropping {@code percent}% of the client's segments to the port. */
+    private void dropToPort(int port, int percent) {
+        nft(b, "add", "table", "inet", "mbpf");
+        nft(b, "add", "chain", "inet", "mbpf", "in", "{ type filter hook input priority 0 ; }");
+        if (percent >= 100) {
+            nft(b, "add", "rule", "inet", "mbpf", "in", "tcp", "dport", Integer.toString(port), "drop");
+        } else {
+            nft(b, "add", "rule", "inet", "mbpf", "in", "tcp", "dport", Integer.toString(port),
+                    "numgen", "random", "mod", "100", "<", Integer.toString(percent), "drop");
+        }
+    }
+
+    private void stopDropping() {
+        nft(b, "delete", "table", "inet", "mbpf");
+    }
+
+    @Test
+    void inducedLossIsCountedAsTheKernelCountsItWithFastRetransmits() throws Exception {
+        Conn c = connect();
+        dropToPort(c.serverPort(), 3);
+        Future<Long> recv = b.submit(() -> RawTcp.recvAll(c.serverFd(), UP, 65536));
+        a.submit(() -> RawTcp.sendAll(c.clientFd(), UP, 65536)).get(60, TimeUnit.SECONDS);
+        recv.get(60, TimeUnit.SECONDS);
+        stopDropping();
+        Thread.sleep(500);
+        RawTcp.TcpInfo ci = RawTcp.info(c.clientFd());
+        long readAt = Clocks.monotonicNs();
+        TcpFlowEvent client = snapshotAfter(c.clientPort(), c.serverPort(), readAt);
+        System.out.println("loss: " + client.summary() + "\n  TCP_INFO " + ci);
+        assertTrue(ci.totalRetrans() > 0, "3% drops must cause retransmissions: " + ci);
+        assertEquals(ci.totalRetrans(), client.retransmittedPackets(), "RePackets == tcpi_total_retrans");
+        assertEquals(ci.totalRto(), client.timeouts(), "Timeout == tcpi_total_rto");
+        assertTrue(client.fastRetransmits() > 0 && client.fastRetransmits() <= client.retransmittedPackets(),
+                "fastRetrans in (0, RePackets]: " + client);
+        assertEquals(UP, client.bytesSent());
+        RawTcp.close(c.clientFd());
+        RawTcp.close(c.serverFd());
+    }
+
+    @Test
+    void aPathBlackholedLongerThanTheRtoCountsTimeouts() throws Exception {
+        Conn c = connect();
+        RawTcp.sendAll(c.clientFd(), 1000, 1000);
+        RawTcp.recvAll(c.serverFd(), 1000, 1000); // RTT samples exist; RTO near its 200 ms floor
+        dropToPort(c.serverPort(), 100);
+        Future<Long> recv = b.submit(() -> RawTcp.recvAll(c.serverFd(), 50_000, 65536));
+        RawTcp.sendAll(c.clientFd(), 50_000, 50_000);
+        Thread.sleep(1500); // > 200 ms + 400 ms + 800 ms of backed-off RTOs
+        stopDropping();
+        recv.get(30, TimeUnit.SECONDS);
+        Thread.sleep(300);
+        RawTcp.TcpInfo ci = RawTcp.info(c.clientFd());
+        long readAt = Clocks.monotonicNs();
+        TcpFlowEvent client = snapshotAfter(c.clientPort(), c.serverPort(), readAt);
+        System.out.println("blackhole: " + client.summary() + "\n  TCP_INFO " + ci);
+        assertTrue(ci.totalRto() > 0, "the blackhole must cause RTOs: " + ci);
+        assertEquals(ci.totalRto(), client.timeouts(), "Timeout == tcpi_total_rto");
+        assertEquals(ci.totalRetrans(), client.retransmittedPackets(), "RePackets == tcpi_total_retrans");
+        assertEquals(51_000, client.bytesSent());
+        RawTcp.close(c.clientFd());
+        RawTcp.close(c.serverFd());
+    }
+
+    @Test
+    void aWriterFasterThanTheShapedPathFillsTheSendQueueWhichDrainsBackToZero() throws Exception {
+        Conn c = connect();
+        String dev = NetNs.run("ip", "-n", a.name(), "-o", "link", "show", "type", "veth").check().output().split(":")[1].strip().split("@")[0];
+        NetNs.run("ip", "netns", "exec", a.name(), "tc", "qdisc", "add", "dev", dev, "root", "tbf", "rate", "4mbit",
+                "burst", "16kb", "latency", "200ms").check();
+        long total = 1_500_000;
+        Future<Long> recv = b.submit(() -> RawTcp.recvAll(c.serverFd(), total, 65536));
+        long start = Clocks.monotonicNs();
+        a.submit(() -> RawTcp.sendAll(c.clientFd(), total, 65536)).get(60, TimeUnit.SECONDS);
+        recv.get(60, TimeUnit.SECONDS);
+        long drainedAt = Clocks.monotonicNs();
+        Thread.sleep(400);
+        TcpFlowEvent after = snapshotAfter(c.clientPort(), c.serverPort(), drainedAt + 250_000_000L);
+        List<TcpFlowEvent> during = publisher.events().stream().filter(e -> e instanceof TcpFlowEvent)
+                .map(e -> (TcpFlowEvent) e).filter(e -> e.kind().equals("SNAPSHOT") && e.localPort() == c.clientPort()
+                        && e.monotonicNs() > start && e.monotonicNs() < drainedAt).toList();
+        assertTrue(during.size() >= 3, "~3 s of shaped sending gives several snapshots: " + during.size());
+        assertTrue(during.stream().anyMatch(e -> e.sendQueueBytes() > 0), "CurAppWQueue > 0 while sending");
+        long maxSeen = 0;
+        for (TcpFlowEvent e : during) {
+            assertTrue(e.maxSendQueueBytes() >= e.sendQueueBytes(), "MaxAppWQueue >= CurAppWQueue: " + e);
+            maxSeen = Math.max(maxSeen, e.maxSendQueueBytes());
+        }
+        assertTrue(maxSeen > 64 * 1024, "the queue held at least one 64 KiB write: " + maxSeen);
+        System.out.println("tbf: max send queue " + maxSeen + " B over " + during.size() + " snapshots; after: " + after.summary());
+        assertEquals(0, after.sendQueueBytes(), "drained: " + after);
+        assertEquals(0, after.maxSendQueueBytes(), "drained, nothing written since: " + after);
+        RawTcp.close(c.clientFd());
+        RawTcp.close(c.serverFd());
     }
 }
