@@ -65,8 +65,10 @@ public class AckProbeComponent extends BpfProbe<AckProbeComponent.Settings> impl
             new HookCandidate("send_tp_btf", AttachKind.TP_BTF, "tp_btf/sock_send_length"),
             new HookCandidate("send_tracepoint", AttachKind.TRACEPOINT, "tracepoint/sock/sock_send_length"));
 
-    private volatile List<TcpFlowEvent> flows = List.of();
-    private volatile long evicted;
+    /** What the last snapshot saw, published as one value so readers never mix two snapshots. */
+    private record Snapshot(List<TcpFlowEvent> flows, long evicted) {}
+
+    private volatile Snapshot last = new Snapshot(List.of(), 0);
     private long nextSnapshotNs;
     private boolean refresher = true;
     private Btf.Var insertedVar;
@@ -163,7 +165,6 @@ public class AckProbeComponent extends BpfProbe<AckProbeComponent.Settings> impl
             }
         }
         out.addAll(live);
-        flows = List.copyOf(live);
         if (insertedVar == null) {
             insertedVar = obj.btf().datasecVar(".bss", "flows_inserted");
             deletedVar = obj.btf().datasecVar(".bss", "flows_deleted");
@@ -171,13 +172,13 @@ public class AckProbeComponent extends BpfProbe<AckProbeComponent.Settings> impl
         byte[] bss = obj.map(".bss").lookup(new byte[4]);
         long inserted = Bytes.u64At(bss, insertedVar.offset());
         long deleted = Bytes.u64At(bss, deletedVar.offset());
-        evicted = Math.max(0, inserted - deleted - live.size());
+        last = new Snapshot(List.copyOf(live), Math.max(0, inserted - deleted - live.size()));
     }
 
     @Override
     public synchronized void stop() {
         super.stop();
-        flows = List.of();
+        last = new Snapshot(List.of(), last.evicted());
         insertedVar = null;
         deletedVar = null;
         nextSnapshotNs = 0;
@@ -186,11 +187,17 @@ public class AckProbeComponent extends BpfProbe<AckProbeComponent.Settings> impl
 
     @Override
     public List<TcpFlowEvent> flows() {
-        return flows;
+        return last.flows();
     }
 
     @Override
     public long evictedFlows() {
-        return evicted;
+        return last.evicted();
+    }
+
+    /** Live flows and evictions of the same snapshot. */
+    long[] liveAndEvicted() {
+        Snapshot s = last;
+        return new long[] {s.flows().size(), s.evicted()};
     }
 }
