@@ -170,6 +170,34 @@ static __always_inline void refresh(struct sock *sk, struct flow_metrics *m, __u
 	m->ca_state = BPF_CORE_READ_BITFIELD_PROBED((struct inet_connection_sock *)sk, icsk_ca_state);
 }
 
+/*
+ * The same, with direct loads from a BTF pointer (tp_btf / fentry hooks, via bpf_skc_to_tcp_sock):
+ * a few ns per field instead of one bpf_probe_read_kernel() call each. This is the per-ACK path.
+ */
+static __always_inline void refresh_btf(struct tcp_sock *tp, struct flow_metrics *m, __u64 now)
+{
+	__u32 packets_out = tp->packets_out;
+	__u32 queued = tp->write_seq - tp->snd_una;
+
+	m->updated_ns = now;
+	m->bytes_acked = tp->bytes_acked;
+	m->bytes_received = tp->bytes_received;
+	m->snd_cwnd = tp->snd_cwnd;
+	m->mss_cache = tp->mss_cache;
+	m->snd_wnd = tp->snd_wnd;
+	m->rcv_wnd = tp->rcv_wnd;
+	m->packets_out = packets_out;
+	m->packets_in_flight = packets_out - (tp->sacked_out + tp->lost_out) + tp->retrans_out;
+	m->total_retrans = tp->total_retrans;
+	if (bpf_core_field_exists(tp->total_rto))
+		m->timeouts = tp->total_rto;
+	m->send_queue_bytes = queued;
+	if (queued > m->max_send_queue_bytes)
+		m->max_send_queue_bytes = queued;
+	m->srtt_us = tp->srtt_us >> 3;
+	m->ca_state = BPF_CORE_READ_BITFIELD(&tp->inet_conn, icsk_ca_state);
+}
+
 /* The socket cookie from a hook that cannot call bpf_get_socket_cookie(): the cached value. */
 static __always_inline __u64 cached_cookie(struct sock *sk)
 {
@@ -344,12 +372,17 @@ int conn_tracepoint(struct trace_event_raw_inet_sock_set_state *ctx)
 
 /* ---- ACK: refresh the flow on every segment the established socket processes ---- */
 
-static __always_inline int on_ack(struct sock *sk, __u64 cookie)
+/* BTF-typed hooks: direct loads */
+static __always_inline int on_ack_btf(struct sock *sk)
 {
+	__u64 cookie = bpf_get_socket_cookie(sk);
 	struct flow_metrics *m = bpf_map_lookup_elem(&flows, &cookie);
 	if (!m)
 		return 0;
-	refresh(sk, m, bpf_ktime_get_ns());
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+	if (!tp)
+		return 0;
+	refresh_btf(tp, m, bpf_ktime_get_ns());
 	m->acks++;
 	return 0;
 }
@@ -357,19 +390,25 @@ static __always_inline int on_ack(struct sock *sk, __u64 cookie)
 SEC("fentry/tcp_rcv_established")
 int BPF_PROG(ack_fentry, struct sock *sk, struct sk_buff *skb)
 {
-	return on_ack(sk, bpf_get_socket_cookie(sk));
+	return on_ack_btf(sk);
 }
 
 SEC("tp_btf/tcp_probe")
 int BPF_PROG(ack_tp_btf, struct sock *sk, const struct sk_buff *skb)
 {
-	return on_ack(sk, bpf_get_socket_cookie(sk));
+	return on_ack_btf(sk);
 }
 
 SEC("tracepoint/tcp/tcp_probe")
 int ack_tracepoint(struct trace_event_raw_tcp_probe *ctx)
 {
-	return on_ack((struct sock *)ctx->skaddr, ctx->sock_cookie);
+	__u64 cookie = ctx->sock_cookie;
+	struct flow_metrics *m = bpf_map_lookup_elem(&flows, &cookie);
+	if (!m)
+		return 0;
+	refresh((struct sock *)ctx->skaddr, m, bpf_ktime_get_ns());
+	m->acks++;
+	return 0;
 }
 
 /* ---- RTT samples: sockops, enabled per socket when it is established ---- */
@@ -437,39 +476,51 @@ int retrans_tracepoint(struct trace_event_raw_tcp_retransmit_skb *ctx)
 
 /* ---- application reads and writes ---- */
 
-static __always_inline int on_io(struct sock *sk, __u64 cookie, int ret, int flags, bool write)
+/* Counts one read or write call; returns the flow of a write so the caller can sample the send queue. */
+static __always_inline struct flow_metrics *on_io(__u64 cookie, int ret, int flags, bool write)
 {
 	if (ret <= 0 || (!write && (flags & MSG_PEEK)))
-		return 0;
+		return NULL;
 	struct flow_metrics *m = bpf_map_lookup_elem(&flows, &cookie);
 	if (!m)
-		return 0;
+		return NULL;
 	if (write) {
 		m->write_bytes += ret;
 		m->write_calls++;
-		/* the send queue peaks right after a write: keep MaxAppWQueue honest */
-		refresh(sk, m, bpf_ktime_get_ns());
-	} else {
-		m->read_bytes += ret;
-		m->read_calls++;
+		return m;
 	}
-	return 0;
+	m->read_bytes += ret;
+	m->read_calls++;
+	return NULL;
+}
+
+/* The send queue peaks right after a write: sample it there so MaxAppWQueue misses nothing. */
+static __always_inline void sample_send_queue(__u32 queued, struct flow_metrics *m)
+{
+	m->send_queue_bytes = queued;
+	if (queued > m->max_send_queue_bytes)
+		m->max_send_queue_bytes = queued;
 }
 
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(recv_tp_btf, struct sock *sk, int ret, int flags)
 {
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	if (ret <= 0 || sk->sk_protocol != IPPROTO_TCP)
 		return 0;
-	return on_io(sk, bpf_get_socket_cookie(sk), ret, flags, false);
+	on_io(bpf_get_socket_cookie(sk), ret, flags, false);
+	return 0;
 }
 
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(send_tp_btf, struct sock *sk, int ret, int flags)
 {
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	if (ret <= 0 || sk->sk_protocol != IPPROTO_TCP)
 		return 0;
-	return on_io(sk, bpf_get_socket_cookie(sk), ret, flags, true);
+	struct flow_metrics *m = on_io(bpf_get_socket_cookie(sk), ret, flags, true);
+	struct tcp_sock *tp = m ? bpf_skc_to_tcp_sock(sk) : NULL;
+	if (m && tp)
+		sample_send_queue(tp->write_seq - tp->snd_una, m);
+	return 0;
 }
 
 SEC("tracepoint/sock/sock_recv_length")
@@ -478,7 +529,8 @@ int recv_tracepoint(struct trace_event_raw_sock_msg_length *ctx)
 	if (ctx->protocol != IPPROTO_TCP)
 		return 0;
 	struct sock *sk = ctx->sk;
-	return on_io(sk, cached_cookie(sk), ctx->ret, ctx->flags, false);
+	on_io(cached_cookie(sk), ctx->ret, ctx->flags, false);
+	return 0;
 }
 
 SEC("tracepoint/sock/sock_send_length")
@@ -487,7 +539,12 @@ int send_tracepoint(struct trace_event_raw_sock_msg_length *ctx)
 	if (ctx->protocol != IPPROTO_TCP)
 		return 0;
 	struct sock *sk = ctx->sk;
-	return on_io(sk, cached_cookie(sk), ctx->ret, ctx->flags, true);
+	struct flow_metrics *m = on_io(cached_cookie(sk), ctx->ret, ctx->flags, true);
+	if (m) {
+		struct tcp_sock *tp = (struct tcp_sock *)sk;
+		sample_send_queue(BPF_CORE_READ(tp, write_seq) - BPF_CORE_READ(tp, snd_una), m);
+	}
+	return 0;
 }
 
 /* ---- snapshots: user space runs this (BPF_PROG_TEST_RUN) right before it reads the map ---- */
