@@ -174,12 +174,12 @@ static __always_inline void refresh(struct sock *sk, struct flow_metrics *m, __u
  * The same, with direct loads from a BTF pointer (tp_btf / fentry hooks, via bpf_skc_to_tcp_sock):
  * a few ns per field instead of one bpf_probe_read_kernel() call each. This is the per-ACK path.
  */
-static __always_inline void refresh_btf(struct tcp_sock *tp, struct flow_metrics *m, __u64 now)
+static __always_inline void refresh_btf(struct tcp_sock *tp, struct flow_metrics *m)
 {
 	__u32 packets_out = tp->packets_out;
 	__u32 queued = tp->write_seq - tp->snd_una;
 
-	m->updated_ns = now;
+	/* no clock read here (updated_ns is set by snapshots and close): this runs on every ACK */
 	m->bytes_acked = tp->bytes_acked;
 	m->bytes_received = tp->bytes_received;
 	m->snd_cwnd = tp->snd_cwnd;
@@ -382,7 +382,7 @@ static __always_inline int on_ack_btf(struct sock *sk)
 	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
 	if (!tp)
 		return 0;
-	refresh_btf(tp, m, bpf_ktime_get_ns());
+	refresh_btf(tp, m);
 	m->acks++;
 	return 0;
 }

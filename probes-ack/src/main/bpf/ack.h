@@ -51,7 +51,7 @@ struct conn_event {
  */
 struct flow_metrics {
 	__u64 start_ns;             /* when the connection became ESTABLISHED */
-	__u64 updated_ns;           /* last refresh */
+	__u64 updated_ns;           /* last full refresh (snapshot, close, classic-tracepoint ACK) */
 	__u64 bytes_acked;          /* tcp_sock.bytes_acked (sequence space: SYN/FIN included) */
 	__u64 bytes_received;       /* tcp_sock.bytes_received (FIN included) */
 	__u64 read_bytes;           /* sum of recvmsg() results > 0 (MSG_PEEK excluded) */
