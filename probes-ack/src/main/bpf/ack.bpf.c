@@ -251,6 +251,19 @@ static __always_inline void flow_close(struct sock *sk, __u64 cookie, struct con
 		__sync_fetch_and_add(&flows_deleted, 1);
 }
 
+/* Which FINs the byte counters include: the peer's (received) and ours (sent and acknowledged). */
+static __always_inline __u8 fin_flags(struct sock *sk)
+{
+	struct tcp_sock *tp = (struct tcp_sock *)sk;
+	__u32 shutdown = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown);
+	__u8 flags = 0;
+	if (shutdown & 1) /* RCV_SHUTDOWN: the peer's FIN arrived (or the reader shut down) */
+		flags |= CONN_FLAG_FIN_RECEIVED;
+	if ((shutdown & 2) && BPF_CORE_READ(tp, snd_una) == BPF_CORE_READ(tp, write_seq))
+		flags |= CONN_FLAG_FIN_ACKED; /* our FIN was sent and acknowledged */
+	return flags;
+}
+
 static __always_inline int emit(struct sock *sk, int oldstate, int newstate, __u8 kind, __u8 hook,
 				__u64 cookie, struct conn_info *info, __u64 now)
 {
@@ -269,11 +282,7 @@ static __always_inline int emit(struct sock *sk, int oldstate, int newstate, __u
 	e->new_state = newstate;
 	e->bytes_acked = BPF_CORE_READ(tp, bytes_acked);
 	e->bytes_received = BPF_CORE_READ(tp, bytes_received);
-	__u32 shutdown = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown);
-	if (shutdown & 1) /* RCV_SHUTDOWN: the peer's FIN arrived (or the reader shut down) */
-		e->flags |= CONN_FLAG_FIN_RECEIVED;
-	if ((shutdown & 2) && BPF_CORE_READ(tp, snd_una) == BPF_CORE_READ(tp, write_seq))
-		e->flags |= CONN_FLAG_FIN_ACKED; /* our FIN was sent and acknowledged */
+	e->flags = fin_flags(sk);
 	if (info) {
 		e->flags |= CONN_FLAG_OPEN_SEEN;
 		if (info->passive)
@@ -335,11 +344,7 @@ static __always_inline int handle(struct sock *sk, int oldstate, int newstate, _
 		}
 		if (!cookie)
 			cookie = cached_cookie(sk);
-		__u32 shutdown = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown);
-		struct tcp_sock *tp = (struct tcp_sock *)sk;
-		__u8 fin = ((shutdown & 1) ? CONN_FLAG_FIN_RECEIVED : 0) |
-			   (((shutdown & 2) && BPF_CORE_READ(tp, snd_una) == BPF_CORE_READ(tp, write_seq)) ? CONN_FLAG_FIN_ACKED : 0);
-		flow_close(sk, cookie, info, now, fin);
+		flow_close(sk, cookie, info, now, fin_flags(sk));
 		emit(sk, oldstate, newstate, CONN_CLOSE, hook, cookie, info, now);
 		if (info)
 			bpf_map_delete_elem(&conns, &key);

@@ -67,11 +67,9 @@ final class ConnEventLayout {
         long rcvd = Wire.payloadReceived(received, flags);
         int hook = b.get(off + HOOK) & 0xff;
         String local = Wire.address(b, off + SADDR, v6);
-        // an IPv6 socket carrying IPv4 (v4-mapped addresses) is IPv4 traffic: report it as such
-        boolean mapped = v6 && local.indexOf(':') < 0;
         return new TcpConnectionEvent(
                 kind,
-                v6 && !mapped ? 6 : 4,
+                Wire.family(v6, local),
                 local,
                 b.getShort(off + SPORT) & 0xffff,
                 Wire.address(b, off + DADDR, v6),

@@ -98,7 +98,7 @@ final class FlowMetricsLayout {
         int ca = b.get(m + CA_STATE) & 0xff;
         return new TcpFlowEvent(
                 kind,
-                v6 && local.indexOf(':') >= 0 ? 6 : 4,
+                Wire.family(v6, local),
                 local,
                 b.getShort(m + SPORT) & 0xffff,
                 Wire.address(b, m + DADDR, v6),

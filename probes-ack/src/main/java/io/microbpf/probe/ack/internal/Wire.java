@@ -20,6 +20,14 @@ final class Wire {
         }
     }
 
+    /**
+     * 4 or 6 for a socket of the kernel's family {@code v6} whose local address decoded to
+     * {@code localText}: an IPv6 socket carrying IPv4 (v4-mapped addresses) is IPv4 traffic.
+     */
+    static int family(boolean v6, String localText) {
+        return v6 && localText.indexOf(':') >= 0 ? 6 : 4;
+    }
+
     /** A NUL-terminated 16-byte task comm. */
     static String comm(ByteBuffer b, int off) {
         byte[] raw = new byte[16];
