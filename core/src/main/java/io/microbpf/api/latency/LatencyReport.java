@@ -1,6 +1,7 @@
 package io.microbpf.api.latency;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * A service that holds latency distributions and can summarise them: the per-layer probes
@@ -18,4 +19,12 @@ public interface LatencyReport {
 
     /** Starts a new measurement window: every series of this report is emptied. */
     void reset();
+
+    /**
+     * Named counters that qualify the summaries, e.g. packets a latency probe could not match between
+     * two boundaries or in-flight entries it evicted; shown under the latency table. None by default.
+     */
+    default Map<String, Long> counters() {
+        return Map.of();
+    }
 }

@@ -1,0 +1,143 @@
+package io.microbpf.probe.rx.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.microbpf.api.HookReport;
+import io.microbpf.api.ProbeState;
+import io.microbpf.api.latency.LatencySummary;
+import io.microbpf.probe.layer.LatNet;
+import io.microbpf.probe.layer.LayerLatencyEvent;
+import io.microbpf.probe.layer.LayerTestSupport;
+import io.microbpf.probe.layer.Transfer;
+import io.microbpf.test.CapturingPublisher;
+import io.microbpf.test.KernelTestSupport;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The rx probe against the real kernel: TCP between two network namespaces over veth; every claim
+ * is checked against what the test itself did (when it called send() and when read() returned, how
+ * long the receiver slept before reading).
+ */
+class RxProbeKernelTest {
+    private static LatNet net;
+    private final CapturingPublisher publisher = new CapturingPublisher();
+    private RxProbeComponent probe;
+
+    @BeforeAll
+    static void network() {
+        KernelTestSupport.requireKernel();
+        net = LatNet.create("rx", 11);
+    }
+
+    @AfterAll
+    static void removeNetwork() {
+        if (net != null) {
+            net.close();
+        }
+    }
+
+    private void start(Map<String, Object> config) throws InterruptedException {
+        probe = new RxProbeComponent();
+        probe.setPublisher(publisher);
+        probe.activate(config);
+        assertEquals(ProbeState.RUNNING, probe.state(), "probe did not start: " + probe.problem());
+        Thread.sleep(400); // the reader thread writes the knobs on its first tick
+    }
+
+    @AfterEach
+    void stop() {
+        if (probe != null) {
+            probe.deactivate();
+            assertEquals(ProbeState.STOPPED, probe.state());
+        }
+    }
+
+    @Test
+    void hooksAreReportedWithTheRejectedFentryCandidates() throws Exception {
+        start(Map.of());
+        List<HookReport> hooks = probe.hooks();
+        System.out.println("rx hooks: " + hooks);
+        HookReport mac = hooks.stream().filter(h -> h.attachPoint().equals("rx-mac-start")).findFirst().orElseThrow();
+        assertTrue(mac.chosen() != null, hooks.toString());
+        for (HookReport h : hooks) {
+            if (h.chosen() != null && !h.chosen().startsWith("fentry/")) {
+                // every attach point with an fentry candidate that is not served by it says why
+                assertTrue(h.rejected().stream().allMatch(r -> r.contains(": ")), h.toString());
+            }
+        }
+    }
+
+    /**
+     * A bulk transfer (IPv4 through a dual-stack socket, and IPv6): every RX layer has samples; per
+     * segment, no layer is negative and MAC start .. delivery lies within [send() called, read()
+     * returned] of its bytes, so the sum of its RX layers never exceeds its time in the host.
+     */
+    @Test
+    void bulkTransferEveryRxLayerTimedAndWithinTheApplicationsOwnSendAndReadTimes() throws Exception {
+        start(Map.of("mode", "events"));
+        for (boolean v6 : new boolean[] {false, true}) {
+            int port = v6 ? 21102 : 21101;
+            Transfer.Result t = Transfer.run(net, v6, port, 8L << 20, 64 << 10, 64 << 10, 0, 0);
+            Thread.sleep(600);
+            String src = v6 ? net.v6A : net.v4A;
+            String dst = v6 ? net.v6B : net.v4B;
+            String flow = LayerTestSupport.label(src, t.clientPort(), dst, port);
+            for (String layer : RxProbeComponent.LAYERS) {
+                LatencySummary s = LayerTestSupport.flowSeries(probe, layer, flow).orElseThrow(
+                        () -> new AssertionError("no " + layer + " series for " + flow + ": " + LayerTestSupport.describe(probe)));
+                assertTrue(s.count() > 0, s.toString());
+                System.out.println((v6 ? "v6 " : "v4 ") + layer + " n=" + s.count() + " p50=" + s.p50Ns() + " p99=" + s.p99Ns());
+            }
+            Map<Long, Map<String, LayerLatencyEvent>> segs = LayerTestSupport.segments(publisher, "RX", t.clientPort(), port);
+            // the first byte's segment is the one delivered first
+            long firstSeq = segs.values().stream().map(m -> m.get("RX-TCP")).filter(e -> e != null)
+                    .min((x, y) -> Long.compare(x.monotonicNs(), y.monotonicNs())).orElseThrow().seq();
+            int complete = 0;
+            for (Map<String, LayerLatencyEvent> seg : segs.values()) {
+                for (LayerLatencyEvent e : seg.values()) {
+                    assertTrue(e.durationNs() >= 0, "negative layer time: " + e);
+                }
+                LayerLatencyEvent mac = seg.get("RX-MAC");
+                LayerLatencyEvent tcp = seg.get("RX-TCP");
+                if (mac == null || seg.get("RX-IP") == null || tcp == null) {
+                    continue;
+                }
+                complete++;
+                long offset = (tcp.seq() - firstSeq) & 0xffffffffL;
+                long last = offset + tcp.payloadBytes() - 1;
+                long sum = mac.durationNs() + seg.get("RX-IP").durationNs() + tcp.durationNs();
+                long inHost = t.readNs(last) - t.sentNs(offset);
+                assertTrue(t.sentNs(offset) > 0 && t.readNs(last) > 0, "segment outside the transfer: " + tcp);
+                assertTrue(mac.startMonotonicNs() >= t.sentNs(offset), "MAC start before send() of its bytes: " + mac);
+                assertTrue(tcp.monotonicNs() <= t.readNs(last), "delivered after read() returned: " + tcp);
+                assertTrue(sum <= inHost, "RX layers " + sum + " ns > " + inHost + " ns in the host: " + seg);
+            }
+            System.out.println((v6 ? "v6" : "v4") + ": " + segs.size() + " segments recorded, " + complete + " with all RX layers");
+            assertTrue(complete >= segs.size() * 9 / 10 && complete > 10, complete + " of " + segs.size() + " complete");
+        }
+        assertEquals(0L, probe.counters().get("rx.negative"), probe.counters().toString());
+        assertEquals(0, probe.lost());
+    }
+
+    /** A receiver that sleeps 50 ms before each read leaves segments ≥ 40 ms in the TCP layer; one that reads at once < 1 ms. */
+    @Test
+    void rxTcpLayerFollowsTheReceiversThinkTime() throws Exception {
+        start(Map.of());
+        Transfer.Result slow = Transfer.run(net, false, 21111, 30 * 16384, 16384, 16384, 50, 0);
+        Transfer.Result fast = Transfer.run(net, false, 21112, 30 * 16384, 16384, 16384, 0, 0, true);
+        Thread.sleep(300);
+        LatencySummary s = LayerTestSupport.flowSeries(probe, "RX-TCP",
+                LayerTestSupport.label(net.v4A, slow.clientPort(), net.v4B, 21111)).orElseThrow();
+        LatencySummary f = LayerTestSupport.flowSeries(probe, "RX-TCP",
+                LayerTestSupport.label(net.v4A, fast.clientPort(), net.v4B, 21112)).orElseThrow();
+        System.out.println("RX-TCP sleeping reader: " + s + "\nRX-TCP eager reader: " + f);
+        assertTrue(s.count() >= 10 && s.p50Ns() >= 40_000_000L, "sleeping reader: " + s);
+        assertTrue(f.count() >= 10 && f.p50Ns() < 1_000_000L, "eager reader: " + f);
+    }
+}

@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * probes-tx: time a transmitted TCP segment spends in each layer of the kernel (MicroBPF
+ * "Transmitting packets", plus the QDISC layer the seed could not measure): TCP (the application's
+ * bytes enter TCP -> ip_queue_xmit), IP (ip_queue_xmit -> dev_queue_xmit), QDISC (dev_queue_xmit ->
+ * dequeued by the qdisc), MAC (-> dev_hard_start_xmit). Hooks in order of preference:
+ *   TCP start: fentry/tcp_sendmsg_locked (the seed's tcp_write_queue_tail is inline),
+ *              tp_btf/tcp_sendmsg_locked (per queued skb), raw_tracepoint/tcp_sendmsg_locked
+ *   IP start:  fentry/ip_queue_xmit (+ fentry/inet6_csk_xmit), cgroup_skb/egress (ip_finish_output)
+ *   dev queue: fentry/__dev_queue_xmit, tp_btf/net_dev_queue, tracepoint/net/net_dev_queue
+ *   dequeue:   tp_btf/qdisc_dequeue, tracepoint/qdisc/qdisc_dequeue
+ *   xmit:      fentry/dev_hard_start_xmit, tp_btf/net_dev_start_xmit, tracepoint/net/net_dev_start_xmit
+ * Keys: the application's bytes by sequence number in a per-socket ring of write marks; from IP
+ * start on by flow + seq + ack_seq (the cgroup hook has no skb pointer, and qdiscs/GSO replace skbs:
+ * the first piece of a split packet keeps its seq).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "microbpf.h"
+#include "microbpf_layer.h"
+#include "tx.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct flow_key);
+	__type(value, struct tx_sock);
+} tx_socks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct seg_key);
+	__type(value, struct tx_stamp);
+} tx_segs SEC(".maps");
+
+MICROBPF_EXPORT_STRUCT(tx_write);
+MICROBPF_EXPORT_STRUCT(tx_sock);
+MICROBPF_EXPORT_STRUCT(tx_stamp);
+
+/* ---- TCP start: remember from which sequence number the application's bytes were queued when ---- */
+
+static __always_inline int on_write(struct sock *sk)
+{
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != LAYER_IPPROTO_TCP)
+		return 0;
+	struct flow_key flow;
+	if (!flow_of_sock(sk, true, &flow))
+		return 0;
+	__u32 seq = BPF_CORE_READ((struct tcp_sock *)sk, write_seq);
+	__u64 now = bpf_ktime_get_ns();
+	struct tx_sock *ts = bpf_map_lookup_elem(&tx_socks, &flow);
+	if (!ts) {
+		static const struct tx_sock empty = {};
+		bpf_map_update_elem(&tx_socks, &flow, &empty, BPF_NOEXIST);
+		ts = bpf_map_lookup_elem(&tx_socks, &flow);
+		if (!ts)
+			return 0;
+	}
+	__u32 tail = ts->tail;
+	if (tail != ts->head && ts->marks[(tail - 1) & (TX_RING - 1)].seq == seq)
+		return 0; /* nothing new since the last mark */
+	if (tail - ts->head >= TX_RING) {
+		ts->head = tail - TX_RING + 1;
+		layer_stat(TX_STAT_WRITES_LAPPED);
+	}
+	struct tx_write *w = &ts->marks[tail & (TX_RING - 1)];
+	w->ts = now;
+	w->seq = seq;
+	ts->tail = tail + 1;
+	return 0;
+}
+
+SEC("fentry/tcp_sendmsg_locked")
+int BPF_PROG(tx_write_fentry, struct sock *sk, struct msghdr *msg, size_t size)
+{
+	return on_write(sk);
+}
+
+SEC("tp_btf/tcp_sendmsg_locked")
+int BPF_PROG(tx_write_tp_btf, const struct sock *sk, const struct msghdr *msg, const struct sk_buff *skb, int size_goal)
+{
+	return on_write((struct sock *)sk);
+}
+
+SEC("raw_tracepoint/tcp_sendmsg_locked")
+int tx_write_raw_tp(struct bpf_raw_tracepoint_args *ctx)
+{
+	return on_write((struct sock *)ctx->args[0]);
+}
+
+/* ---- IP start: TCP sample (from the write mark covering the segment's first byte) ---- */
+
+static __always_inline int on_ip_start(struct pkt *p)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct layer_knobs *k = layer_knobs();
+	struct tx_stamp st = {.t_ip = now};
+	if (p->payload > 0) {
+		struct tx_sock *ts = bpf_map_lookup_elem(&tx_socks, &p->flow);
+		if (ts) {
+			/* marks are in sequence order; move head to the last mark at or before seq */
+			for (int i = 0; i < TX_RING; i++) {
+				__u32 next = ts->head + 1;
+				if (next == ts->tail)
+					break;
+				if ((__s32)(ts->marks[next & (TX_RING - 1)].seq - p->seq) > 0)
+					break;
+				ts->head = next;
+			}
+			struct tx_write *w = &ts->marks[ts->head & (TX_RING - 1)];
+			if (ts->head != ts->tail && (__s32)(w->seq - p->seq) <= 0)
+				st.t_write = w->ts;
+		}
+		if (st.t_write)
+			layer_sample(TX_TCP, &p->flow, now - st.t_write, k);
+		else
+			layer_stat(TX_STAT_NO_WRITE);
+	}
+	struct seg_key key;
+	key_of(&key, p);
+	bpf_map_update_elem(&tx_segs, &key, &st, BPF_ANY);
+	layer_stat(TX_STAT_INSERTED);
+	return 0;
+}
+
+static __always_inline int on_ip_start_sk(struct sock *sk, struct sk_buff *skb)
+{
+	/* ip_queue_xmit / inet6_csk_xmit: the TCP header is built, the IP header is not yet */
+	struct pkt p = {};
+	if (!flow_of_sock(sk, true, &p.flow))
+		return 0;
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u16 th_off = BPF_CORE_READ(skb, transport_header);
+	struct tcphdr th;
+	if (bpf_probe_read_kernel(&th, sizeof(th), head + th_off))
+		return 0;
+	p.seq = __builtin_bswap32(th.seq);
+	p.ack_seq = __builtin_bswap32(th.ack_seq);
+	__u32 len = BPF_CORE_READ(skb, len);
+	p.payload = len > th.doff * 4u ? len - th.doff * 4u : 0;
+	return on_ip_start(&p);
+}
+
+SEC("fentry/ip_queue_xmit")
+int BPF_PROG(tx_ip_fentry, struct sock *sk, struct sk_buff *skb, struct flowi *fl)
+{
+	return on_ip_start_sk(sk, skb);
+}
+
+SEC("fentry/inet6_csk_xmit")
+int BPF_PROG(tx_ip6_fentry, struct sock *sk, struct sk_buff *skb, struct flowi *fl)
+{
+	return on_ip_start_sk(sk, skb);
+}
+
+SEC("cgroup_skb/egress")
+int tx_ip_cgroup(struct __sk_buff *skb)
+{
+	struct pkt p;
+	if (parse_cgroup_skb(skb, &p))
+		on_ip_start(&p);
+	return 1; /* observe only: always let the packet through */
+}
+
+/* ---- dev_queue_xmit: IP sample ---- */
+
+static __always_inline int on_dev_queue(struct sk_buff *skb)
+{
+	struct pkt p;
+	if (!parse_skb_nh(skb, &p))
+		return 0;
+	__u64 now = bpf_ktime_get_ns();
+	struct seg_key key;
+	key_of(&key, &p);
+	struct tx_stamp *st = bpf_map_lookup_elem(&tx_segs, &key);
+	if (!st) {
+		layer_stat(TX_STAT_NO_SEG_DEVQ);
+		return 0;
+	}
+	if (st->t_devq)
+		return 0; /* a second device on the way (e.g. a forwarding namespace): keep the first */
+	st->t_devq = now;
+	layer_sample(TX_IP, &p.flow, now - st->t_ip, layer_knobs());
+	return 0;
+}
+
+SEC("fentry/__dev_queue_xmit")
+int BPF_PROG(tx_devq_fentry, struct sk_buff *skb, struct net_device *sb_dev)
+{
+	return on_dev_queue(skb);
+}
+
+SEC("tp_btf/net_dev_queue")
+int BPF_PROG(tx_devq_tp_btf, struct sk_buff *skb)
+{
+	return on_dev_queue(skb);
+}
+
+SEC("tracepoint/net/net_dev_queue")
+int tx_devq_tracepoint(struct trace_event_raw_net_dev_template *ctx)
+{
+	return on_dev_queue((struct sk_buff *)ctx->skbaddr);
+}
+
+/* ---- qdisc dequeue: QDISC sample ---- */
+
+static __always_inline int on_dequeue(struct sk_buff *skb)
+{
+	if (!skb)
+		return 0;
+	struct pkt p;
+	if (!parse_skb_nh(skb, &p))
+		return 0;
+	struct seg_key key;
+	key_of(&key, &p);
+	struct tx_stamp *st = bpf_map_lookup_elem(&tx_segs, &key);
+	if (!st || !st->t_devq || st->t_deq)
+		return 0;
+	__u64 now = bpf_ktime_get_ns();
+	st->t_deq = now;
+	layer_sample(TX_QDISC, &p.flow, now - st->t_devq, layer_knobs());
+	return 0;
+}
+
+SEC("tp_btf/qdisc_dequeue")
+int BPF_PROG(tx_deq_tp_btf, struct Qdisc *q, const struct netdev_queue *txq, int packets, struct sk_buff *skb)
+{
+	return on_dequeue(skb);
+}
+
+SEC("tracepoint/qdisc/qdisc_dequeue")
+int tx_deq_tracepoint(struct trace_event_raw_qdisc_dequeue *ctx)
+{
+	return on_dequeue((struct sk_buff *)ctx->skbaddr);
+}
+
+/* ---- dev_hard_start_xmit: MAC sample (and QDISC 0 for a packet that never waited in a queue) ---- */
+
+static __always_inline int on_xmit(struct sk_buff *skb)
+{
+	struct pkt p;
+	if (!parse_skb_nh(skb, &p))
+		return 0;
+	__u64 now = bpf_ktime_get_ns();
+	struct seg_key key;
+	key_of(&key, &p);
+	struct tx_stamp *stp = bpf_map_lookup_elem(&tx_segs, &key);
+	if (!stp) {
+		layer_stat(TX_STAT_NO_SEG_XMIT);
+		return 0;
+	}
+	struct tx_stamp st = *stp;
+	bpf_map_delete_elem(&tx_segs, &key);
+	layer_stat(TX_STAT_CONSUMED);
+	if (!st.t_devq)
+		return 0;
+	struct layer_knobs *k = layer_knobs();
+	if (!st.t_deq)
+		layer_sample(TX_QDISC, &p.flow, 0, k); /* no qdisc, or the empty-queue bypass */
+	layer_sample(TX_MAC, &p.flow, now - (st.t_deq ? st.t_deq : st.t_devq), k);
+	if (k && k->events) {
+		__u32 hash = seg_hash(&p.flow, p.seq);
+		if (!sampled(k, hash))
+			return 0;
+		struct seg_event *e = microbpf_reserve(sizeof(*e));
+		if (!e)
+			return 0;
+		e->ts[0] = st.t_write;
+		e->ts[1] = st.t_ip;
+		e->ts[2] = st.t_devq;
+		e->ts[3] = st.t_deq;
+		e->ts[4] = now;
+		__builtin_memcpy(&e->flow, &p.flow, sizeof(e->flow));
+		e->seq = p.seq;
+		e->len = p.payload;
+		e->hash = hash;
+		e->dir = 1;
+		e->pad[0] = e->pad[1] = e->pad[2] = 0;
+		bpf_ringbuf_submit(e, 0);
+		layer_stat(TX_STAT_EVENTS);
+	}
+	return 0;
+}
+
+SEC("fentry/dev_hard_start_xmit")
+int BPF_PROG(tx_xmit_fentry, struct sk_buff *first, struct net_device *dev)
+{
+	return on_xmit(first);
+}
+
+SEC("tp_btf/net_dev_start_xmit")
+int BPF_PROG(tx_xmit_tp_btf, const struct sk_buff *skb, const struct net_device *dev)
+{
+	return on_xmit((struct sk_buff *)skb);
+}
+
+SEC("tracepoint/net/net_dev_start_xmit")
+int tx_xmit_tracepoint(struct trace_event_raw_net_dev_start_xmit *ctx)
+{
+	return on_xmit((struct sk_buff *)ctx->skbaddr);
+}
