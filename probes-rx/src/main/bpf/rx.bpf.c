@@ -263,6 +263,37 @@ static __always_inline void emit(struct rx_seg *s, struct flow_key *flow, __u64 
 	layer_stat(RX_STAT_EVENTS);
 }
 
+struct copy_ctx {
+	struct rx_sock *rs;
+	struct layer_knobs *k;
+	__u64 now;
+	struct flow_key flow;
+	__u32 upto;
+};
+
+/* bpf_loop callback: one segment of the ring; 1 stops the loop */
+static long consume_one(__u32 i, void *data)
+{
+	struct copy_ctx *c = data;
+	struct rx_sock *rs = c->rs;
+	if (!rs)
+		return 1;
+	__u32 head = rs->head;
+	if (head == rs->tail)
+		return 1;
+	struct rx_seg *s = &rs->segs[head & (RX_RING - 1)];
+	if ((__s32)(s->end_seq - c->upto) > 0)
+		return 1;
+	layer_sample(RX_TCP, &c->flow, c->now - s->t_tcp, c->k);
+	if (c->k && c->k->events) {
+		__u32 hash = seg_hash(&c->flow, s->seq);
+		if (sampled(c->k, hash))
+			emit(s, &c->flow, c->now, hash);
+	}
+	rs->head = head + 1;
+	return 0;
+}
+
 static __always_inline int on_copy(struct sk_buff *skb, int len)
 {
 	if (len <= 0)
@@ -270,33 +301,19 @@ static __always_inline int on_copy(struct sk_buff *skb, int len)
 	struct sock *sk = BPF_CORE_READ(skb, sk);
 	if (!sk || BPF_CORE_READ(sk, sk_protocol) != LAYER_IPPROTO_TCP)
 		return 0;
-	__u64 now = bpf_ktime_get_ns();
-	struct flow_key flow;
-	if (!flow_of_sock(sk, false, &flow))
+	struct copy_ctx c = {};
+	c.now = bpf_ktime_get_ns();
+	if (!flow_of_sock(sk, false, &c.flow))
 		return 0;
-	struct rx_sock *rs = bpf_map_lookup_elem(&rx_socks, &flow);
-	if (!rs) {
+	c.rs = bpf_map_lookup_elem(&rx_socks, &c.flow);
+	if (!c.rs) {
 		layer_stat(RX_STAT_NO_RING);
 		return 0;
 	}
-	__u32 upto = BPF_CORE_READ((struct tcp_sock *)sk, copied_seq) + len;
-	struct layer_knobs *k = layer_knobs();
+	c.upto = BPF_CORE_READ((struct tcp_sock *)sk, copied_seq) + len;
+	c.k = layer_knobs();
 	/* every segment whose last byte is now copied has left the TCP layer */
-	for (int i = 0; i < RX_RING; i++) {
-		__u32 head = rs->head;
-		if (head == rs->tail)
-			break;
-		struct rx_seg *s = &rs->segs[head & (RX_RING - 1)];
-		if ((__s32)(s->end_seq - upto) > 0)
-			break;
-		layer_sample(RX_TCP, &flow, now - s->t_tcp, k);
-		if (k && k->events) {
-			__u32 hash = seg_hash(&flow, s->seq);
-			if (sampled(k, hash))
-				emit(s, &flow, now, hash);
-		}
-		rs->head = head + 1;
-	}
+	bpf_loop(RX_RING, consume_one, &c, 0);
 	return 0;
 }
 
