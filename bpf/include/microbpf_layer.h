@@ -196,7 +196,7 @@ static __always_inline void layer_sample(__u32 layer, const struct flow_key *flo
 	hist_add(fh, b, ns, false); /* per-CPU value: no atomics needed */
 }
 
-/* FNV-1a over the segment identity as both ends see it in the header: addresses, ports, seq. */
+/* FNV-1a + murmur3 finaliser over the segment identity as both ends see it in the header: addresses, ports, seq. */
 static __always_inline __u32 seg_hash(const struct flow_key *f, __u32 seq)
 {
 	__u32 h = 2166136261u;
@@ -207,7 +207,12 @@ static __always_inline __u32 seg_hash(const struct flow_key *f, __u32 seq)
 	}
 	h ^= seq;
 	h *= 16777619u;
-	h ^= h >> 15;
+	/* murmur3 finaliser: FNV's low bits depend only on the inputs' low bits; mix the high ones in */
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
 	return h;
 }
 

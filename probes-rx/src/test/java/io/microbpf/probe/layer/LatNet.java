@@ -56,17 +56,11 @@ public final class LatNet implements AutoCloseable {
         return net;
     }
 
-    /** Runs {@code tc qdisc <args...>} on a's veth end, e.g. {@code replace root tbf rate 20mbit ...}. */
-    public void qdiscA(String... args) {
-        String[] argv = new String[6 + args.length];
-        argv[0] = "tc";
-        argv[1] = "-n";
-        argv[2] = a.name();
-        argv[3] = "qdisc";
-        System.arraycopy(args, 0, argv, 4, args.length);
-        argv[4 + args.length] = "dev";
-        argv[5 + args.length] = ifA;
-        NetNs.run(argv).check();
+    /** Runs {@code tc qdisc <verb> dev <a's veth> <args...>}, e.g. {@code qdiscA("replace", "root", "tbf", ...)}. */
+    public void qdiscA(String verb, String... args) {
+        java.util.List<String> argv = new java.util.ArrayList<>(java.util.List.of("tc", "-n", a.name(), "qdisc", verb, "dev", ifA));
+        argv.addAll(java.util.List.of(args));
+        NetNs.run(argv.toArray(new String[0])).check();
     }
 
     @Override

@@ -28,6 +28,8 @@ import org.osgi.service.component.annotations.Reference;
 public class RxProbeComponent extends LayerLatencyProbe {
     public static final String PID = "io.microbpf.probe.rx";
     static final List<String> LAYERS = List.of("RX-MAC", "RX-IP", "RX-TCP");
+    /** The layer names, for other modules' tests. */
+    public static final List<String> LAYERS_PUBLIC = LAYERS;
     /** rx.h RX_STAT_*, in slot order. */
     static final List<String> STATS = List.of("unmatched.ip-start", "unmatched.tcp-start", "ring-full",
             "unmatched.copy", "ip.inserted", "ip.consumed", "duplicate", "records");
