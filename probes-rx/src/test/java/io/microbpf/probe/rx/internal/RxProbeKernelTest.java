@@ -12,7 +12,16 @@ import io.microbpf.probe.layer.LayerTestSupport;
 import io.microbpf.probe.layer.Transfer;
 import io.microbpf.test.CapturingPublisher;
 import io.microbpf.test.KernelTestSupport;
+import com.sun.jna.Memory;
+import io.microbpf.core.internal.jna.LibC;
+import io.microbpf.test.NetNs;
+import io.microbpf.test.RawTcp;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.util.List;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -139,5 +148,79 @@ class RxProbeKernelTest {
         System.out.println("RX-TCP sleeping reader: " + s + "\nRX-TCP eager reader: " + f);
         assertTrue(s.count() >= 10 && s.p50Ns() >= 40_000_000L, "sleeping reader: " + s);
         assertTrue(f.count() >= 10 && f.p50Ns() < 1_000_000L, "eager reader: " + f);
+    }
+
+    /**
+     * 802.1Q tags in the frame and IPv4 options (IP_OPTIONS: three NOPs and an end, so ihl = 6): the
+     * segments are still parsed to the right flow and timed in every RX layer. This kernel has no
+     * VLAN devices and no act_vlan, so a tc BPF program (src/test/bpf/vlan.bpf.c) pushes two tags on
+     * the sender's egress: the inner one stays in the frame, so the receiver's netif_receive_skb
+     * sees protocol 802.1Q with the tag before the IP header; another pops them on the receiver's
+     * ingress (after the probe's hook) so that TCP gets the packets.
+     */
+    @Test
+    void vlanTagsAndIpOptionsDoNotBreakHeaderParsing() throws Exception {
+        start(Map.of());
+        String obj = java.nio.file.Path.of(RxProbeKernelTest.class.getResource("/bpf/vlan.bpf.o").toURI()).toString();
+        NetNs.run("tc", "-n", net.a.name(), "qdisc", "add", "dev", net.ifA, "clsact").check();
+        NetNs.run("tc", "-n", net.b.name(), "qdisc", "add", "dev", net.ifB, "clsact").check();
+        String va = net.ifA;
+        String vb = net.ifB;
+        try {
+            NetNs.run("tc", "-n", net.a.name(), "filter", "add", "dev", net.ifA, "egress", "bpf", "direct-action", "obj", obj,
+                    "sec", "classifier/push2").check();
+            NetNs.run("tc", "-n", net.b.name(), "filter", "add", "dev", net.ifB, "ingress", "bpf", "direct-action", "obj", obj,
+                    "sec", "classifier/pop2").check();
+            vlanAndOptionsTransfer();
+        } finally {
+            NetNs.run("tc", "-n", net.a.name(), "qdisc", "del", "dev", va, "clsact").ignoreFailure();
+            NetNs.run("tc", "-n", net.b.name(), "qdisc", "del", "dev", vb, "clsact").ignoreFailure();
+        }
+    }
+
+    private void vlanAndOptionsTransfer() throws Exception {
+        int port = 21121;
+        long bytes = 2L << 20;
+        ServerSocket ss = net.b.submit(() -> new ServerSocket(port, 8, InetAddress.getByName(net.v4B))).get();
+        try {
+            Future<Long> server = net.b.submit(() -> {
+                try (Socket s = ss.accept()) {
+                    return s.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+                }
+            });
+            int clientPort = net.a.submit(() -> {
+                LibC c = LibC.INSTANCE;
+                int fd = c.socket(2, 1, 0);
+                assertTrue(fd >= 0);
+                try {
+                    Memory opts = new Memory(4);
+                    opts.write(0, new byte[] {1, 1, 1, 0}, 0, 4); // NOP NOP NOP EOL
+                    assertEquals(0, c.setsockopt(fd, 0 /* SOL_IP */, 4 /* IP_OPTIONS */, opts, 4), "IP_OPTIONS");
+                    Memory sa = new Memory(16);
+                    sa.clear();
+                    sa.setShort(0, (short) 2);
+                    sa.setByte(2, (byte) (port >>> 8));
+                    sa.setByte(3, (byte) port);
+                    sa.write(4, InetAddress.getByName(net.v4B).getAddress(), 0, 4);
+                    assertEquals(0, c.connect(fd, sa, 16), "connect");
+                    RawTcp.sendAll(fd, bytes, 65536);
+                    return RawTcp.localPort(fd);
+                } finally {
+                    c.close(fd);
+                }
+            }).get(60, TimeUnit.SECONDS);
+            assertEquals(bytes, server.get(60, TimeUnit.SECONDS));
+            Thread.sleep(300);
+            String flow = LayerTestSupport.label(net.v4A, clientPort, net.v4B, port);
+            for (String layer : RxProbeComponent.LAYERS) {
+                LatencySummary s = LayerTestSupport.flowSeries(probe, layer, flow).orElseThrow(
+                        () -> new AssertionError("no " + layer + " series for " + flow + " (VLAN + IP options): "
+                                + LayerTestSupport.describe(probe)));
+                System.out.println("VLAN+options " + layer + " n=" + s.count() + " p50=" + s.p50Ns());
+                assertTrue(s.count() > 0);
+            }
+        } finally {
+            ss.close();
+        }
     }
 }
