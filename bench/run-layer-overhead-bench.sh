@@ -1,0 +1,565 @@
+#!/usr/bin/env bash
+# Throughput cost of the MicroBPF per-layer latency probes "rx" + "tx": iperf3 over a veth pair
+# between two network namespaces, with both probes detached vs attached in histogram mode vs attached
+# in events mode, in the same run, interleaved, several repetitions. Targets (issue 4): histogram
+# mode <= 3 % of throughput, events mode <= 10 % with 0 events lost.
+#
+# The agent (the built distribution, unpacked into bench/build/layer-overhead/agent with its own SSH
+# port) runs during every configuration; the rx and tx features are hot-installed into it
+# (feature:install -r microbpf-probe-rx microbpf-probe-tx) and the ack probe is stopped, so only the
+# rx/tx attachment and mode differ:
+#   baseline   rx and tx stopped (microbpf:probe-stop rx / tx)
+#   histogram  rx and tx attached, mode = histogram (in-kernel histograms per layer and per flow)
+#   events     rx and tx attached, mode = events (plus one ring record per packet, no sampling)
+# The mode is set through ConfigAdmin (config:property-set -p io.microbpf.probe.rx mode ...), which
+# the probes apply live. Each repetition runs all three, the order rotated per repetition; one
+# unrecorded warm-up run comes first. Per run: iperf3 -c ... -t S -J (client in lat-bench-a
+# 10.210.200.1, server in lat-bench-b 10.210.200.2), receiver throughput; the agent JVM's CPU time
+# and RSS over the iperf3 window; the EVENTS/LOST deltas of microbpf:probe-list (rx + tx).
+# Prints a table and replaces the section between
+#   <!-- layer-overhead:start --> and <!-- layer-overhead:end -->
+# of docs/PERFORMANCE.md (appended at the end if the markers are absent), unless --no-doc.
+#
+# usage: bench/run-layer-overhead-bench.sh [--reps N] [--seconds S] [--settle-s S] [--budget-s S] [--no-doc]
+#   --reps N      repetitions of the three configurations (default 5)
+#   --seconds S   iperf3 duration per run (default 5)
+#   --settle-s S  pause after a mode change or attach before a run (default 2)
+#   --budget-s S  start no new repetition after S seconds since the script started (default 330)
+#   --no-doc      do not touch docs/PERFORMANCE.md
+# Needs root, the built distribution (distribution/target/microbpf-distribution-*.tar.gz: run
+# `mvn -B -q install -DskipTests`), a Java 17 JDK, iproute2; installs iperf3 and jq with apt-get
+# when missing. Run it under `flock /tmp/microbpf-bench.lock` on shared machines.
+# Env: LAT_BENCH_SSH_PORT (default 18111), LAT_BENCH_RMI_PORTS ("11109 44455"): the agent copy's
+#      ports, chosen so that it does not collide with an agent started by scripts/run-agent.sh.
+#
+# Everything is bounded: each iperf3 run is killed after S+30 s, the server after S+40 s, every
+# bin/client call after 60 s; the agent is stopped, the namespaces deleted and every process this
+# script started is ended on exit (also on Ctrl-C or an error).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+work=$here/build/layer-overhead
+ns_a=lat-bench-a ns_b=lat-bench-b
+veth_a=lat-bench-va veth_b=lat-bench-vb
+ip_a=10.210.200.1 ip_b=10.210.200.2
+iperf_port=21900
+ssh_port=${LAT_BENCH_SSH_PORT:-18111}
+read -r rmi_reg_port rmi_srv_port <<<"${LAT_BENCH_RMI_PORTS:-11109 44455}"
+
+reps=5 secs=5 settle_s=2 budget_s=330 write_doc=1
+while [ $# -gt 0 ]; do
+  case $1 in
+    --reps) reps=${2:?--reps needs a value}; shift ;;
+    --seconds) secs=${2:?--seconds needs a value}; shift ;;
+    --settle-s) settle_s=${2:?--settle-s needs a value}; shift ;;
+    --budget-s) budget_s=${2:?--budget-s needs a value}; shift ;;
+    --no-doc) write_doc=0 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "unknown argument: $1 (see --help)" >&2; exit 1 ;;
+  esac
+  shift
+done
+
+die() { echo "ERROR: $*" >&2; exit 1; }
+info() { echo "layer-bench: $*" >&2; }
+now_ms() { date +%s%3N; }
+is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
+script_start=$(now_ms)
+
+is_uint "$reps" && (( reps >= 1 )) || die "--reps must be a positive integer (got '$reps')"
+is_uint "$secs" && (( secs >= 1 )) || die "--seconds must be a positive integer (got '$secs')"
+[[ $settle_s =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--settle-s must be a number of seconds (got '$settle_s')"
+is_uint "$budget_s" || die "--budget-s must be a non-negative integer (got '$budget_s')"
+[ "$(uname -s)" = Linux ] || die "Linux only"
+[ "$(id -u)" = 0 ] || die "needs root (network namespaces, BPF); try: sudo $0"
+
+# ---------------------------------------------------------------- tools
+need=()
+for t in iperf3:iperf3 jq:jq ip:iproute2; do
+  command -v "${t%%:*}" >/dev/null || need+=("${t#*:}")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  info "installing ${need[*]} (apt-get)"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; } \
+    || die "could not install ${need[*]} with apt-get"
+fi
+mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracing \
+  || die "cannot mount tracefs at /sys/kernel/tracing (classic tracepoint fallbacks need it)"
+mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf || die "cannot mount bpffs at /sys/fs/bpf"
+
+if [ -z "${JAVA_HOME:-}" ] || ! "$JAVA_HOME/bin/java" -version 2>&1 | grep -q '"17[."]'; then
+  JAVA_HOME=
+  for d in /usr/lib/jvm/java-17-openjdk-amd64 /usr/lib/jvm/java-17-openjdk* /usr/lib/jvm/*17*; do
+    if [ -x "$d/bin/java" ]; then JAVA_HOME=$d; break; fi
+  done
+  [ -n "$JAVA_HOME" ] || die "no Java 17 JDK under /usr/lib/jvm (apt-get install -y openjdk-17-jdk-headless); Karaf 4.4 needs Java 17"
+fi
+export JAVA_HOME
+
+tarball=
+for f in "$root"/distribution/target/microbpf-distribution-*.tar.gz; do [ -f "$f" ] && tarball=$f; done
+[ -n "$tarball" ] || die "no built distribution under $root/distribution/target; build it first: (cd $root && mvn -B -q install -DskipTests) or scripts/run-agent.sh"
+
+for p in "$ssh_port" "$rmi_reg_port" "$rmi_srv_port"; do
+  if ss -Hltn "sport = :$p" | grep -q .; then
+    die "port $p is already in use on this host (another agent copy?); set LAT_BENCH_SSH_PORT / LAT_BENCH_RMI_PORTS"
+  fi
+done
+
+# ---------------------------------------------------------------- cleanup
+agent_dir= agent_pid= bg_pids=() bpf_stats_orig=
+cleanup() {
+  local rc=$? p
+  trap - EXIT INT TERM
+  [ -z "$bpf_stats_orig" ] || sysctl -qw kernel.bpf_stats_enabled="$bpf_stats_orig" 2>/dev/null || true
+  for p in "${bg_pids[@]:-}"; do
+    [ -n "$p" ] && kill "$p" 2>/dev/null || true
+  done
+  if [ -n "$agent_dir" ] && [ -n "$agent_pid" ] && kill -0 "$agent_pid" 2>/dev/null; then
+    info "stopping the agent (pid $agent_pid)"
+    "$agent_dir/bin/stop" >/dev/null 2>&1 || true
+    for _ in $(seq 40); do kill -0 "$agent_pid" 2>/dev/null || break; sleep 0.5; done
+    if kill -0 "$agent_pid" 2>/dev/null; then
+      info "agent did not stop within 20 s: killing pid $agent_pid"
+      kill "$agent_pid" 2>/dev/null || true; sleep 2; kill -9 "$agent_pid" 2>/dev/null || true
+    fi
+  fi
+  ip netns del "$ns_a" 2>/dev/null || true
+  ip netns del "$ns_b" 2>/dev/null || true
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------- namespaces + veth
+# iperf_run SECONDS LOG : server (one test, -1) in ns_b, client in ns_a; JSON in LOG.json
+iperf_run() {
+  local s=$1 log=$2 spid i
+  timeout $((s + 40)) ip netns exec "$ns_b" iperf3 -s -1 -B "$ip_b" -p "$iperf_port" >"$log.server" 2>&1 &
+  spid=$!; bg_pids+=("$spid")
+  for i in $(seq 100); do
+    ip netns exec "$ns_b" ss -Hltn "sport = :$iperf_port" | grep -q . && break
+    sleep 0.05
+  done
+  timeout $((s + 30)) ip netns exec "$ns_a" iperf3 -c "$ip_b" -p "$iperf_port" -t "$s" -J >"$log.json" 2>"$log.client.err" || true
+  for i in $(seq 100); do kill -0 "$spid" 2>/dev/null || break; sleep 0.1; done
+  kill "$spid" 2>/dev/null || true; wait "$spid" 2>/dev/null || true
+}
+
+mkdir -p "$work"
+rm -f "$work"/run-*
+ip netns del "$ns_a" 2>/dev/null || true   # leftovers of an interrupted run of this script
+ip netns del "$ns_b" 2>/dev/null || true
+ip netns add "$ns_a" && ip netns add "$ns_b" || die "cannot create network namespaces $ns_a / $ns_b"
+ip link add "$veth_a" netns "$ns_a" type veth peer name "$veth_b" netns "$ns_b" \
+  || die "cannot create the veth pair $veth_a/$veth_b"
+ip -n "$ns_a" addr add "$ip_a/24" dev "$veth_a"
+ip -n "$ns_b" addr add "$ip_b/24" dev "$veth_b"
+for n in "$ns_a" "$ns_b"; do ip -n "$n" link set lo up; done
+ip -n "$ns_a" link set "$veth_a" up
+ip -n "$ns_b" link set "$veth_b" up
+iperf_run 1 "$work/run-check"
+jq -e '.end.sum_received.bits_per_second' "$work/run-check.json" >/dev/null 2>&1 \
+  || die "iperf3 $ip_a -> $ip_b over the veth pair failed: $(cat "$work/run-check.client.err" "$work/run-check.server" 2>/dev/null | tail -n3)"
+info "veth $ns_a:$veth_a $ip_a <-> $ns_b:$veth_b $ip_b is up"
+
+# ---------------------------------------------------------------- agent
+agent_root=$work/agent
+rm -rf "$agent_root"; mkdir -p "$agent_root"
+tar -xzf "$tarball" -C "$agent_root" || die "cannot unpack $tarball"
+agent_dir=$agent_root/$(basename "$tarball" .tar.gz)
+[ -x "$agent_dir/bin/start" ] || die "$tarball did not unpack to $agent_dir"
+sed -i "s/^sshPort *=.*/sshPort = $ssh_port/" "$agent_dir/etc/org.apache.karaf.shell.cfg"
+sed -i -e "s/^rmiRegistryPort *=.*/rmiRegistryPort = $rmi_reg_port/" \
+       -e "s/^rmiServerPort *=.*/rmiServerPort = $rmi_srv_port/" "$agent_dir/etc/org.apache.karaf.management.cfg"
+grep -q "^sshPort = $ssh_port" "$agent_dir/etc/org.apache.karaf.shell.cfg" || die "could not set the SSH port in $agent_dir/etc"
+info "starting the agent from $agent_dir (JAVA_HOME=$JAVA_HOME, SSH 127.0.0.1:$ssh_port)"
+"$agent_dir/bin/start" >"$work/agent-start.log" 2>&1 || die "bin/start failed: $(tail -n3 "$work/agent-start.log")"
+
+# agent_cmd CMD... : run shell commands in the agent through bin/client (bounded), stdout+stderr
+agent_cmd() {
+  printf '%s\n' "$@" | timeout 60 "$agent_dir/bin/client" -a "$ssh_port" -h 127.0.0.1 -u karaf -p karaf -b 2>&1 || true
+}
+# probe_field OUTPUT COLUMN [ID] : the ID row's (default ack) value in that column of a probe-list
+# table; for HOOKS, continuation lines (empty ID cell) are appended
+probe_field() {
+  awk -F'|' -v col="$2" -v id="${3:-ack}" '
+    function t(s) { gsub(/^[ \t]+|[ \t]+$/, "", s); return s }
+    /^ *ID *\|/ { for (i = 1; i <= NF; i++) idx[t($i)] = i; inrow = 0; next }
+    !(col in idx) { next }
+    t($1) == id { v = t($idx[col]); inrow = 1; next }
+    inrow && NF > 1 && t($1) == "" && col == "HOOKS" { v = v " " t($idx[col]); next }
+    { inrow = 0 }
+    END { print v }' <<<"$1"
+}
+
+agent_pid=
+for _ in $(seq 60); do   # up to ~120 s: pid file, then the probe RUNNING
+  if [ -z "$agent_pid" ] && [ -s "$agent_dir/karaf.pid" ]; then agent_pid=$(tr -dc 0-9 <"$agent_dir/karaf.pid"); fi
+  if [ -n "$agent_pid" ]; then
+    kill -0 "$agent_pid" 2>/dev/null || die "the agent (pid $agent_pid) exited during start-up; see $agent_dir/data/log/karaf.log"
+    out=$(agent_cmd 'microbpf:probe-list')
+    [ "$(probe_field "$out" STATE)" = RUNNING ] && break
+  fi
+  sleep 2
+done
+[ -n "$agent_pid" ] || die "the agent wrote no $agent_dir/karaf.pid within 120 s (see $work/agent-start.log)"
+[ "$(probe_field "$out" STATE)" = RUNNING ] \
+  || die "the ack probe is not RUNNING after 120 s; last probe-list:"$'\n'"$out"$'\n'"(see $agent_dir/data/log/karaf.log)"
+info "agent pid $agent_pid; installing microbpf-probe-rx and microbpf-probe-tx"
+agent_cmd 'feature:install -r microbpf-probe-rx microbpf-probe-tx' >"$work/feature-install.log"
+for _ in $(seq 30); do
+  out=$(agent_cmd 'microbpf:probe-list')
+  [ "$(probe_field "$out" STATE rx)" = RUNNING ] && [ "$(probe_field "$out" STATE tx)" = RUNNING ] && break
+  sleep 2
+done
+[ "$(probe_field "$out" STATE rx)" = RUNNING ] && [ "$(probe_field "$out" STATE tx)" = RUNNING ] \
+  || die "rx/tx are not RUNNING 60 s after feature:install; last probe-list:"$'\n'"$out"$'\n'"$(cat "$work/feature-install.log")"
+agent_cmd 'microbpf:probe-stop ack' >/dev/null
+hooks="rx: $(probe_field "$out" HOOKS rx); tx: $(probe_field "$out" HOOKS tx)"
+probe_list_running=$(grep -E '\||^-+\+' <<<"$out" | grep -Ev '^ack ' || echo "$out")
+# -v adds why each rejected hook candidate was rejected (lines naming the probe, outside the table)
+rejected=$(agent_cmd 'microbpf:probe-list -v' | grep -E '^(rx|tx) ' | grep -v '|' | sed 's/ *\[libbpf.*//' | cut -c1-200 || true)
+info "rx and tx RUNNING with hooks: $hooks"
+
+clk_tck=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }   # utime+stime (fields 14, 15)
+# busy CPU ticks (all CPUs) and total ticks from the first line of /proc/stat
+sys_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat; }
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
+probe_state=histogram probe_out=
+# set_config baseline|histogram|events : detaches, or sets the mode (ConfigAdmin, applied live) and
+# attaches, both probes through bin/client; probe_state = the configuration probe-list confirms
+set_config() {
+  local want=$1 rs ts
+  if [ "$want" = baseline ]; then
+    probe_out=$(agent_cmd 'microbpf:probe-stop rx' 'microbpf:probe-stop tx' 'microbpf:probe-list')
+    rs=$(probe_field "$probe_out" STATE rx); ts=$(probe_field "$probe_out" STATE tx)
+    if [ "$rs" = STOPPED ] && [ "$ts" = STOPPED ]; then probe_state=baseline; else probe_state="rx $rs, tx $ts"; fi
+    return
+  fi
+  # a configuration update also starts a stopped probe (BpfProbe.applyConfig); probe-start is then a no-op
+  agent_cmd "config:property-set -p io.microbpf.probe.rx mode $want" "config:property-set -p io.microbpf.probe.tx mode $want" >/dev/null
+  sleep 1
+  probe_out=$(agent_cmd 'microbpf:probe-start rx' 'microbpf:probe-start tx' 'microbpf:probe-list')
+  rs=$(probe_field "$probe_out" STATE rx); ts=$(probe_field "$probe_out" STATE tx)
+  if [ "$rs" = RUNNING ] && [ "$ts" = RUNNING ]; then probe_state=$want; else probe_state="rx $rs, tx $ts"; fi
+}
+# ev_sum OUTPUT COLUMN : rx + tx values of a probe-list column
+ev_sum() {
+  local a b
+  a=$(probe_field "$1" "$2" rx); b=$(probe_field "$1" "$2" tx)
+  if is_uint "${a:-x}" && is_uint "${b:-x}"; then echo $((a + b)); else echo x; fi
+}
+
+# ---------------------------------------------------------------- one run
+# run_one REP CONFIG : sets run_* globals
+run_one() {
+  local rep=$1 cfg=$2 log=$work/run-$1-$2 out s0 s1 s0t s1t i t0 t1 c0 c1 ev0= ev1= lo0= lo1=
+  run_status=ok run_bps=0 run_retr=0 run_cpu_ms=0 run_cpu_pct=0 run_rss=0 run_ev=- run_lost=- run_evps=- run_bg=- run_snd_cpu=0 run_rcv_cpu=0
+  set_config "$cfg"; out=$probe_out
+  if [ "$probe_state" != "$cfg" ]; then
+    run_status="probes not in $cfg before the run ($probe_state)"
+    echo "$out" >"$log.probe-list"
+    return
+  fi
+  if [ "$cfg" != baseline ]; then ev0=$(ev_sum "$out" EVENTS); lo0=$(ev_sum "$out" LOST); fi
+  # the pause before the run doubles as a check of the machine's background load (other processes)
+  read -r s0 s0t <<<"$(sys_ticks)"
+  sleep "$settle_s"
+  read -r s1 s1t <<<"$(sys_ticks)"
+  run_bg=$(awk -v b=$((s1 - s0)) -v t=$((s1t - s0t)) 'BEGIN { printf "%.0f", (t > 0) ? 100 * b / t : 0 }')
+
+  kill -0 "$agent_pid" 2>/dev/null || die "the agent (pid $agent_pid) is gone"
+  t0=$(now_ms); c0=$(cpu_ticks "$agent_pid")
+  iperf_run "$secs" "$log"
+  t1=$(now_ms); c1=$(cpu_ticks "$agent_pid")
+  run_rss=$(( $(rss_kb "$agent_pid") / 1024 ))
+  run_cpu_ms=$(( (c1 - c0) * 1000 / clk_tck ))
+  run_cpu_pct=$(awk -v c="$run_cpu_ms" -v w=$((t1 - t0)) 'BEGIN { printf "%.1f", (w > 0) ? 100 * c / w : 0 }')
+
+  if [ "$cfg" != baseline ]; then
+    out=$(agent_cmd 'microbpf:probe-list' 'microbpf:latency')
+    echo "$out" >"$log.probe-list"
+    [ "$(probe_field "$out" STATE rx)" = RUNNING ] && [ "$(probe_field "$out" STATE tx)" = RUNNING ] \
+      || run_status="probes not RUNNING after the run"
+    ev1=$(ev_sum "$out" EVENTS); lo1=$(ev_sum "$out" LOST)
+    if is_uint "${ev0:-x}" && is_uint "${ev1:-x}"; then
+      run_ev=$((ev1 - ev0))
+      # EVENTS counts everything read while the probe ran: the iperf3 window plus the settle pause
+      # and the client calls; per second uses the iperf3 duration (the traffic)
+      run_evps=$(awk -v n="$run_ev" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')
+    fi
+    if is_uint "${lo0:-x}" && is_uint "${lo1:-x}"; then run_lost=$((lo1 - lo0)); fi
+  fi
+
+  if ! jq -e '.end.sum_received.bits_per_second' "$log.json" >/dev/null 2>&1; then
+    run_status="iperf3 failed: $(jq -r '.error // empty' "$log.json" 2>/dev/null || true)$(tail -n1 "$log.client.err" 2>/dev/null)"
+    return
+  fi
+  run_bps=$(jq -r '.end.sum_received.bits_per_second' "$log.json")
+  run_retr=$(jq -r '.end.sum_sent.retransmits // 0' "$log.json")
+  run_snd_cpu=$(jq -r '.end.cpu_utilization_percent.host_total // 0 | . * 10 | round / 10' "$log.json")
+  run_rcv_cpu=$(jq -r '.end.cpu_utilization_percent.remote_total // 0 | . * 10 | round / 10' "$log.json")
+}
+
+gbps() { awk -v b="$1" 'BEGIN { printf "%.2f", b / 1e9 }'; }
+
+# ---------------------------------------------------------------- runs
+info "warm-up: one unrecorded ${secs}s run with the probes detached"
+set_config baseline
+[ "$probe_state" = baseline ] || die "could not stop the probes; probe-list said:"$'\n'"$probe_out"
+iperf_run "$secs" "$work/run-warmup"
+jq -e '.end.sum_received.bits_per_second' "$work/run-warmup.json" >/dev/null 2>&1 \
+  || die "the warm-up iperf3 run failed: $(cat "$work/run-warmup.client.err" "$work/run-warmup.server" 2>/dev/null | tail -n3)"
+info "warm-up: $(gbps "$(jq -r '.end.sum_received.bits_per_second' "$work/run-warmup.json")") Gbit/s"
+
+configs=(baseline histogram events)
+rows=()    # "rep cfg Gbps retr agent_cpu_ms agent_cpu_pct rss_mb events lost ev/s - - snd_cpu rcv_cpu bg_pct status"
+skipped=0 done_reps=0
+hdr='%-3s %-9s %8s %6s %9s %7s %7s %9s %6s %9s %6s %6s %5s  %s\n'
+printf "$hdr" rep config Gbit/s retr agent_ms agent_% rss_MB events lost ev/s snd_% rcv_% bg_% status
+for ((rep = 1; rep <= reps; rep++)); do
+  if (( $(now_ms) - script_start > budget_s * 1000 )); then skipped=$((reps - rep + 1)); break; fi
+  for ((k = 0; k < 3; k++)); do
+    cfg=${configs[$(( (k + rep - 1) % 3 ))]}
+    run_one "$rep" "$cfg"
+    g=$(gbps "$run_bps")
+    printf "$hdr" "$rep" "$cfg" "$g" "$run_retr" "$run_cpu_ms" "$run_cpu_pct" "$run_rss" "$run_ev" "$run_lost" "$run_evps" "$run_snd_cpu" "$run_rcv_cpu" "$run_bg" "$run_status"
+    rows+=("$rep $cfg $g $run_retr $run_cpu_ms $run_cpu_pct $run_rss $run_ev $run_lost $run_evps - - $run_snd_cpu $run_rcv_cpu $run_bg $run_status")
+  done
+  done_reps=$rep
+done
+(( skipped == 0 )) || info "time budget of ${budget_s}s reached: $skipped repetition(s) skipped"
+
+# ---------------------------------------------------------------- kernel-side cost (bpf_stats)
+# One extra run per attached configuration with kernel.bpf_stats_enabled=1: the kernel then times
+# every BPF program invocation (run_cnt, run_time_ns; this adds two clock reads per invocation, so
+# these runs are not part of the throughput comparison). The BPF time as a share of the machine's
+# busy CPU time is an estimate of the hooks' cost that does not depend on run-to-run throughput noise.
+prog_ids() { bpftool prog show -j 2>/dev/null | jq -r '.[].id' | sort; }
+prog_snap() {  # prog_snap IDS... -> lines "id type name run_cnt run_time_ns"
+  local ids; ids=$(printf '%s,' "$@"); ids="[${ids%,}]"
+  bpftool prog show -j 2>/dev/null | jq -r --argjson ids "$ids" \
+    '.[] | select(.id as $i | $ids | index($i)) | "\(.id) \(.type) \(.name // "-") \(.run_cnt // 0) \(.run_time_ns // 0)"'
+}
+stats_rows=()   # "cfg id type name calls calls_per_s ns_per_call cpu_ms"
+stats_sum=()    # "cfg gbps bpf_ms busy_ms share_pct"
+stats_pass() {  # stats_pass CONFIG
+  local cfg=$1 log=$work/run-bpfstats-$1 before after new=() s0 s0t s1 s1t t0 t1 a b bpf_ns=0 busy_ms gb
+  set_config baseline
+  [ "$probe_state" = baseline ] || { info "bpf_stats pass ($cfg): could not stop the probes"; return; }
+  before=$(prog_ids)
+  set_config "$cfg"
+  [ "$probe_state" = "$cfg" ] || { info "bpf_stats pass: could not attach the probes in $cfg mode"; return; }
+  after=$(prog_ids)
+  mapfile -t new < <(comm -13 <(echo "$before") <(echo "$after"))
+  if [ ${#new[@]} -eq 0 ] || [ -z "${new[0]}" ]; then
+    info "bpf_stats pass ($cfg): no new BPF programs found"
+  else
+    sysctl -qw kernel.bpf_stats_enabled=1
+    sleep "$settle_s"
+    prog_snap "${new[@]}" >"$log.before"
+    read -r s0 s0t <<<"$(sys_ticks)"; t0=$(now_ms)
+    iperf_run "$secs" "$log"
+    read -r s1 s1t <<<"$(sys_ticks)"; t1=$(now_ms)
+    prog_snap "${new[@]}" >"$log.after"
+    sysctl -qw kernel.bpf_stats_enabled="$bpf_stats_orig"
+    while read -r a; do
+      read -r id ty nm c0 n0 <<<"$a"
+      b=$(awk -v i="$id" '$1 == i' "$log.after"); [ -n "$b" ] || continue
+      read -r _ _ _ c1 n1 <<<"$b"
+      bpf_ns=$((bpf_ns + n1 - n0))
+      stats_rows+=("$cfg $id $ty $nm $((c1 - c0)) $(awk -v c=$((c1 - c0)) -v n=$((n1 - n0)) -v w=$((t1 - t0)) \
+        'BEGIN { printf "%.0f %.0f %.1f", 1000 * c / w, (c > 0) ? n / c : 0, n / 1e6 }')")
+    done <"$log.before"
+    busy_ms=$(( (s1 - s0) * 1000 / clk_tck ))
+    gb=$(jq -r '.end.sum_received.bits_per_second // 0' "$log.json" 2>/dev/null || echo 0)
+    stats_sum+=("$cfg $(gbps "$gb") $(awk -v n="$bpf_ns" -v b="$busy_ms" 'BEGIN { printf "%.1f %d %.1f", n / 1e6, b, (b > 0) ? 100 * n / 1e6 / b : 0 }')")
+  fi
+}
+if command -v bpftool >/dev/null && [ -w /proc/sys/kernel/bpf_stats_enabled ]; then
+  bpf_stats_orig=$(sysctl -n kernel.bpf_stats_enabled)
+  info "bpf_stats pass: one extra ${secs}s run each for histogram and events with kernel.bpf_stats_enabled=1"
+  stats_pass histogram
+  stats_pass events
+  sysctl -qw kernel.bpf_stats_enabled="$bpf_stats_orig"
+else
+  info "bpf_stats pass skipped (needs bpftool and a writable kernel.bpf_stats_enabled)"
+fi
+set_config histogram || true   # leave the probes attached (the agent is stopped next anyway)
+
+# ---------------------------------------------------------------- statistics
+# col CFG N : the N-th field (1-based) of the ok rows of CFG
+col() {
+  local r
+  for r in "${rows[@]:-}"; do
+    [ -n "$r" ] || continue
+    awk -v c="$1" -v n="$2" '$2 == c && $16 == "ok" { print $n }' <<<"$r"
+  done
+}
+# stats VALUES... -> "median min max count"
+stats() {
+  if [ $# -eq 0 ] || [ -z "${1:-}" ]; then echo "0 0 0 0"; return; fi
+  printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%s %s %s %d\n", m, a[1], a[NR], NR }'
+}
+declare -A med mn mx cnt cpu_pct rss_max evps_med
+for cfg in "${configs[@]}"; do
+  mapfile -t v < <(col "$cfg" 3)
+  read -r med[$cfg] mn[$cfg] mx[$cfg] cnt[$cfg] <<<"$(stats "${v[@]:-}")"
+  # agent CPU: median over the ok runs of the config of (CPU ms / wall ms of the iperf3 window)
+  mapfile -t v < <(col "$cfg" 6); read -r cpu_pct[$cfg] _ _ _ <<<"$(stats "${v[@]:-}")"
+  mapfile -t v < <(col "$cfg" 7); read -r _ _ rss_max[$cfg] _ <<<"$(stats "${v[@]:-}")"
+  mapfile -t v < <(col "$cfg" 10 | grep -v '^-$' || true); read -r evps_med[$cfg] _ _ _ <<<"$(stats "${v[@]:-}")"
+done
+cost() {  # cost of CFG vs baseline, median-based, in % (positive = slower)
+  awk -v b="${med[baseline]}" -v c="${med[$1]}" 'BEGIN { if (b > 0 && c > 0) printf "%.1f", 100 * (b - c) / b; else print "n/a" }'
+}
+# paired per-repetition cost (same repetition, adjacent runs), median over repetitions
+paired_cost() {
+  local rep b c out=()
+  for ((rep = 1; rep <= done_reps; rep++)); do
+    b=$(printf '%s\n' "${rows[@]:-}" | awk -v r="$rep" '$1 == r && $2 == "baseline" && $16 == "ok" { print $3 }')
+    c=$(printf '%s\n' "${rows[@]:-}" | awk -v r="$rep" -v c="$1" '$1 == r && $2 == c && $16 == "ok" { print $3 }')
+    [ -n "$b" ] && [ -n "$c" ] && out+=("$(awk -v b="$b" -v c="$c" 'BEGIN { printf "%.2f", 100 * (b - c) / b }')")
+  done
+  if [ ${#out[@]} -eq 0 ]; then echo "n/a n/a n/a 0 0"; return; fi
+  echo "$(stats "${out[@]}") $(printf '%s\n' "${out[@]}" | awk '$1 > 0' | wc -l)"
+}
+spread=$(awk -v lo="${mn[baseline]}" -v hi="${mx[baseline]}" -v m="${med[baseline]}" 'BEGIN { if (m > 0) printf "%.1f", 100 * (hi - lo) / m; else print "n/a" }')
+hist_cost=$(cost histogram) ev_cost=$(cost events)
+read -r pc_med pc_min pc_max pc_n pc_pos <<<"$(paired_cost histogram)"
+read -r bc_med bc_min bc_max bc_n bc_pos <<<"$(paired_cost events)"
+lost_total=$(printf '%s\n' "${rows[@]:-}" | awk 'NF && $2 == "events" && $9 ~ /^[0-9]+$/ { s += $9 } END { print s + 0 }')
+bg_max=$(printf '%s\n' "${rows[@]:-}" | awk 'NF && $15 ~ /^[0-9]+$/ && $15 > m { m = $15 } END { print m + 0 }')
+bad=$(printf '%s\n' "${rows[@]:-}" | awk 'NF && $16 != "ok"' | wc -l)
+
+judge() {  # judge NAME COST TARGET
+  if [ "$2" = n/a ]; then echo "$1: NOT MEASURED (no successful runs)"
+  elif awk -v c="$2" -v t="$3" 'BEGIN { exit !(c <= t) }'; then echo "$1: MET (${2} % of median throughput, target <= $3 %)"
+  else echo "$1: NOT MET (${2} % of median throughput, target <= $3 %)"; fi
+}
+verdict="$(judge histogram "$hist_cost" 3); $(judge events "$ev_cost" 10); events lost in events mode: ${lost_total} (target 0: $([ "$lost_total" = 0 ] && echo MET || echo NOT MET))"
+
+if [ "$spread" != n/a ] && awk -v s="$spread" 'BEGIN { exit !(s > 3) }'; then
+  verdict="$verdict; note: the baseline's own run-to-run spread is ${spread} %, larger than the 3 % being judged"
+fi
+
+if (( bg_max > 10 )); then
+  verdict="$verdict; the machine was not idle: up to ${bg_max} % of its CPUs were busy with other work just before a run"
+fi
+
+echo
+for cfg in "${configs[@]}"; do
+  printf '%-9s median %s Gbit/s (min %s, max %s, %s ok runs)' "$cfg" "${med[$cfg]}" "${mn[$cfg]}" "${mx[$cfg]}" "${cnt[$cfg]}"
+  [ "$cfg" = baseline ] || printf ', cost vs baseline %s %%' "$(cost "$cfg")"
+  printf ', agent CPU median %s %% of a CPU, RSS max %s MB' "${cpu_pct[$cfg]}" "${rss_max[$cfg]}"
+  [ "$cfg" = baseline ] || printf ', %s ev/s' "${evps_med[$cfg]}"
+  echo
+done
+echo "paired per-repetition cost: histogram median ${pc_med} % (min ${pc_min}, max ${pc_max}, slower than baseline in ${pc_pos} of ${pc_n} reps); events median ${bc_med} % (min ${bc_min}, max ${bc_max}, slower in ${bc_pos} of ${bc_n})"
+for r in "${stats_sum[@]:-}"; do
+  [ -n "$r" ] || continue
+  read -r a b c d e <<<"$r"
+  echo "bpf_stats run ($a): $b Gbit/s, BPF programs ran $c ms = $e % of the $d ms busy CPU time"
+done
+for r in "${stats_rows[@]:-}"; do [ -n "$r" ] && echo "  $r"; done
+echo "baseline spread (max - min) / median: ${spread} %"
+echo "hooks: $hooks"
+echo "$verdict"
+
+# ---------------------------------------------------------------- docs/PERFORMANCE.md
+if [ "$write_doc" = 1 ]; then
+  doc=$root/docs/PERFORMANCE.md section=$work/section.md
+  cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
+  {
+    echo '<!-- layer-overhead:start -->'
+    echo '## Throughput cost of the per-layer latency probes `rx` + `tx` (iperf3 over veth)'
+    echo
+    echo "Measured $(date -u +'%Y-%m-%d %H:%M UTC') by \`bench/run-layer-overhead-bench.sh --reps $reps --seconds $secs\` on Linux $(uname -r),"
+    echo "$(nproc) CPU(s) (${cpu_model:-unknown CPU}), $(iperf3 --version 2>/dev/null | head -n1 | awk '{print $1, $2}')."
+    echo
+    echo "- Load: \`iperf3 -c $ip_b -t $secs -J\` (one TCP stream, no rate limit) from namespace \`$ns_a\` to"
+    echo "  \`iperf3 -s -1\` in \`$ns_b\` over a veth pair; throughput = receiver \`end.sum_received.bits_per_second\`."
+    echo "  Unlimited veth traffic on $(nproc) vCPUs is CPU-bound, so every nanosecond spent in a hook shows up"
+    echo "  as throughput: a worst case for the probes, not a typical one. Both probes see both directions"
+    echo "  (data a -> b and ACKs b -> a), since all namespaces share the kernel."
+    echo "- The agent (the built distribution, with \`feature:install -r microbpf-probe-rx microbpf-probe-tx\` and"
+    echo "  the ack probe stopped) runs in every configuration; only rx/tx differ, switched through \`bin/client\`"
+    echo "  outside the measured window. **baseline**: rx and tx stopped; **histogram**: both attached,"
+    echo "  \`mode = histogram\` (per-layer and per-flow histograms in the kernel); **events**: both attached,"
+    echo "  \`mode = events\` (plus one ring-buffer record per packet, no sampling), set with"
+    echo "  \`config:property-set\` and applied live. Per repetition all three, order rotated; one unrecorded"
+    echo "  warm-up run first; ${settle_s} s pause after every change."
+    echo "- Hooks the probes used (\`microbpf:probe-list\` at start):"
+    echo
+    echo '```'
+    echo "$probe_list_running"
+    [ -z "$rejected" ] || echo "$rejected"
+    echo '```'
+    echo
+    echo "- agent ms / agent % = CPU time (utime+stime) of the agent JVM during the iperf3 window and as"
+    echo "  % of one CPU; RSS = the JVM's VmRSS after the run; events / ev/s = \`probe-list\` EVENTS delta of"
+    echo "  rx + tx (ring records; 0 in histogram mode) over the run, per second of traffic; lost = LOST delta"
+    echo "  (ring reservations that failed); retr = TCP retransmits; snd % / rcv % = iperf3's own CPU use;"
+    echo "  bg % = busy share of all CPUs during the ${settle_s} s pause just before the run: other load on the machine."
+    echo
+    echo '| rep | config | Gbit/s | retr | agent ms | agent % | RSS MB | events | lost | ev/s | snd % | rcv % | bg % | status |'
+    echo '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|'
+    for r in "${rows[@]:-}"; do
+      [ -n "$r" ] || continue
+      read -r a b c d e f g h i j k l m n o st <<<"$r"
+      echo "| $a | $b | $c | $d | $e | $f | $g | $h | $i | $j | $m | $n | $o | $st |"
+    done
+    echo
+    echo '| config | median Gbit/s | min | max | ok runs | cost vs baseline (median) | paired cost (median of reps) | agent CPU (median) | agent RSS (max) | events/s (median) |'
+    echo '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|'
+    echo "| baseline | **${med[baseline]}** | ${mn[baseline]} | ${mx[baseline]} | ${cnt[baseline]} | — | — | ${cpu_pct[baseline]} % | ${rss_max[baseline]} MB | — |"
+    echo "| histogram | **${med[histogram]}** | ${mn[histogram]} | ${mx[histogram]} | ${cnt[histogram]} | **${hist_cost} %** | ${pc_med} % (${pc_min} … ${pc_max}) | ${cpu_pct[histogram]} % | ${rss_max[histogram]} MB | ${evps_med[histogram]} |"
+    echo "| events | **${med[events]}** | ${mn[events]} | ${mx[events]} | ${cnt[events]} | **${ev_cost} %** | ${bc_med} % (${bc_min} … ${bc_max}) | ${cpu_pct[events]} % | ${rss_max[events]} MB | ${evps_med[events]} |"
+    echo
+    echo "- Cost = (baseline median − config median) / baseline median; positive = slower. Paired cost ="
+    echo "  the same per repetition (runs seconds apart), median over repetitions; histogram mode was slower than"
+    echo "  that repetition's baseline in ${pc_pos} of ${pc_n} repetitions, events mode in ${bc_pos} of ${bc_n}. The baseline's own spread"
+    echo "  (max − min) / median is ${spread} %: differences smaller than that are within run-to-run noise."
+    if [ ${#stats_sum[@]} -gt 0 ]; then
+      echo
+      echo "Kernel-side cost, from one extra ${secs} s run per mode with \`kernel.bpf_stats_enabled=1\`"
+      echo "(the kernel times every BPF program invocation; that adds two clock reads per call, so these runs"
+      echo "are not in the comparison above). BPF share = the programs' run time / busy CPU time of the"
+      echo "machine during the run, an estimate of the hooks' cost that run-to-run noise does not swamp:"
+      echo
+      echo '| config | program id | type | name | calls | calls/s | ns/call | BPF ms |'
+      echo '|---|---:|---|---|---:|---:|---:|---:|'
+      for r in "${stats_rows[@]}"; do
+        read -r a b c d e f g h <<<"$r"
+        echo "| $a | $b | $c | $d | $e | $f | $g | $h |"
+      done
+      echo
+      for r in "${stats_sum[@]}"; do
+        read -r a b c d e <<<"$r"
+        echo "- $a: $b Gbit/s; BPF programs ran **$c ms = $e %** of the $d ms of busy CPU time."
+      done
+    fi
+    echo "- **Targets (histogram ≤ 3 %, events ≤ 10 %, 0 lost): ${verdict}.**"
+    (( bad == 0 )) || echo "- $bad run(s) failed (status column) and are left out of the statistics."
+    (( skipped == 0 )) || echo "- time budget (${budget_s} s) reached: $skipped repetition(s) skipped."
+    echo "- Re-run: \`sudo flock /tmp/microbpf-bench.lock bench/run-layer-overhead-bench.sh\` (needs the built distribution; about 4 minutes with the defaults)."
+    echo '<!-- layer-overhead:end -->'
+  } >"$section"
+  if [ ! -f "$doc" ]; then
+    { echo '# Performance'; echo; cat "$section"; } >"$doc"
+  elif grep -q '<!-- layer-overhead:start -->' "$doc" && grep -q '<!-- layer-overhead:end -->' "$doc"; then
+    awk -v sec="$section" '
+      /<!-- layer-overhead:start -->/ { while ((getline l < sec) > 0) print l; skip = 1; next }
+      /<!-- layer-overhead:end -->/   { skip = 0; next }
+      !skip' "$doc" >"$doc.tmp" && cat "$doc.tmp" >"$doc" && rm -f "$doc.tmp"
+  else
+    { echo; cat "$section"; } >>"$doc"
+  fi
+  info "wrote the layer-overhead section of $doc"
+fi
+info "logs: $work (run-*.json, run-*.probe-list)"
