@@ -312,12 +312,8 @@ static __always_inline bool parse_l3(const unsigned char *l3, __u16 proto_be, __
 }
 
 /* A kernel skb whose network header is set (TX path, TCP receive path): by the version nibble. */
-static __always_inline bool parse_skb_nh(struct sk_buff *skb, struct pkt *p)
+static __always_inline bool parse_nh_fields(unsigned char *head, unsigned char *data, __u16 nh, __u32 len, struct pkt *p)
 {
-	unsigned char *head = BPF_CORE_READ(skb, head);
-	unsigned char *data = BPF_CORE_READ(skb, data);
-	__u16 nh = BPF_CORE_READ(skb, network_header);
-	__u32 len = BPF_CORE_READ(skb, len);
 	if (nh == (__u16)~0U || !head)
 		return false;
 	unsigned char *l3 = head + nh;
@@ -326,14 +322,23 @@ static __always_inline bool parse_skb_nh(struct sk_buff *skb, struct pkt *p)
 	return parse_l3(l3, 0, (__u32)((__s64)len - before), p);
 }
 
+/* From a raw skb pointer (classic tracepoints): every field through bpf_probe_read_kernel. */
+static __always_inline bool parse_skb_nh(struct sk_buff *skb, struct pkt *p)
+{
+	return parse_nh_fields(BPF_CORE_READ(skb, head), BPF_CORE_READ(skb, data), BPF_CORE_READ(skb, network_header),
+			       BPF_CORE_READ(skb, len), p);
+}
+
+/* From a BTF-typed skb (fentry, tp_btf): direct loads. */
+#define PARSE_SKB_NH_BTF(skb, p) parse_nh_fields((skb)->head, (skb)->data, (skb)->network_header, (skb)->len, (p))
+
 /* A kernel skb as __netif_receive_skb_core sees it: data at L3 (or at a VLAN tag), protocol set. */
 static __always_inline bool parse_skb_rx(struct sk_buff *skb, struct pkt *p)
 {
-	unsigned char *data = BPF_CORE_READ(skb, data);
-	__u16 proto = BPF_CORE_READ(skb, protocol);
-	__u32 len = BPF_CORE_READ(skb, len);
-	return parse_l3(data, proto, len, p);
+	return parse_l3(BPF_CORE_READ(skb, data), BPF_CORE_READ(skb, protocol), BPF_CORE_READ(skb, len), p);
 }
+
+#define PARSE_SKB_RX_BTF(skb, p) parse_l3((skb)->data, (skb)->protocol, (skb)->len, (p))
 
 /* A cgroup_skb program's packet: data at the IP header, read with bpf_skb_load_bytes. */
 static __always_inline bool parse_cgroup_skb(struct __sk_buff *skb, struct pkt *p)

@@ -91,7 +91,8 @@ int rx_mac_napi_tracepoint(struct trace_event_raw_net_dev_rx_verbose_template *c
 
 /* ---- IP start: MAC sample; remember the segment ---- */
 
-static __always_inline int on_ip_start(struct sk_buff *skb, bool data_at_l3)
+/* is_tcp: the program parsed the skb (p) and found TCP */
+static __always_inline int on_ip_start(void *skb, struct pkt *pp, bool is_tcp)
 {
 	__u64 now = bpf_ktime_get_ns();
 	__u64 key = (__u64)skb;
@@ -99,9 +100,9 @@ static __always_inline int on_ip_start(struct sk_buff *skb, bool data_at_l3)
 	__u64 t_mac = tm ? *tm : 0;
 	if (tm)
 		bpf_map_delete_elem(&rx_mac, &key);
-	struct pkt p;
-	if (!(data_at_l3 ? parse_skb_rx(skb, &p) : parse_skb_nh(skb, &p)))
+	if (!is_tcp)
 		return 0;
+	struct pkt p = *pp;
 	struct layer_knobs *k = layer_knobs();
 	if (t_mac)
 		layer_sample(RX_MAC, &p.flow, now - t_mac, k);
@@ -118,25 +119,33 @@ static __always_inline int on_ip_start(struct sk_buff *skb, bool data_at_l3)
 SEC("fentry/ip_rcv")
 int BPF_PROG(rx_ip_fentry, struct sk_buff *skb, struct net_device *dev)
 {
-	return on_ip_start(skb, true);
+	struct pkt p;
+	bool tcp = PARSE_SKB_RX_BTF(skb, &p);
+	return on_ip_start(skb, &p, tcp);
 }
 
 SEC("fentry/ipv6_rcv")
 int BPF_PROG(rx_ip6_fentry, struct sk_buff *skb, struct net_device *dev)
 {
-	return on_ip_start(skb, true);
+	struct pkt p;
+	bool tcp = PARSE_SKB_RX_BTF(skb, &p);
+	return on_ip_start(skb, &p, tcp);
 }
 
 SEC("tp_btf/netif_receive_skb")
 int BPF_PROG(rx_ip_tp_btf, struct sk_buff *skb)
 {
-	return on_ip_start(skb, true);
+	struct pkt p;
+	bool tcp = PARSE_SKB_RX_BTF(skb, &p);
+	return on_ip_start(skb, &p, tcp);
 }
 
 SEC("tracepoint/net/netif_receive_skb")
 int rx_ip_tracepoint(struct trace_event_raw_net_dev_template *ctx)
 {
-	return on_ip_start((struct sk_buff *)ctx->skbaddr, true);
+	struct pkt p;
+	bool tcp = parse_skb_rx((struct sk_buff *)ctx->skbaddr, &p);
+	return on_ip_start(ctx->skbaddr, &p, tcp);
 }
 
 /* ---- TCP start: IP sample; queue the segment on its socket until the application copies it ---- */
@@ -189,7 +198,7 @@ SEC("fentry/tcp_v4_rcv")
 int BPF_PROG(rx_tcp_fentry, struct sk_buff *skb)
 {
 	struct pkt p;
-	if (parse_skb_nh(skb, &p))
+	if (PARSE_SKB_NH_BTF(skb, &p))
 		on_tcp_start(&p, 0, false);
 	return 0;
 }
@@ -198,7 +207,7 @@ SEC("fentry/tcp_v6_rcv")
 int BPF_PROG(rx_tcp6_fentry, struct sk_buff *skb)
 {
 	struct pkt p;
-	if (parse_skb_nh(skb, &p))
+	if (PARSE_SKB_NH_BTF(skb, &p))
 		on_tcp_start(&p, 0, false);
 	return 0;
 }
@@ -227,8 +236,9 @@ SEC("tp_btf/tcp_probe")
 int BPF_PROG(rx_tcp_tp_btf, struct sock *sk, const struct sk_buff *skb)
 {
 	struct pkt p;
-	if (parse_skb_nh((struct sk_buff *)skb, &p))
-		on_tcp_start(&p, BPF_CORE_READ((struct tcp_sock *)sk, rcv_nxt), true);
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+	if (tp && PARSE_SKB_NH_BTF(skb, &p))
+		on_tcp_start(&p, tp->rcv_nxt, true);
 	return 0;
 }
 

@@ -24,10 +24,11 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/* per sending socket, keyed by socket cookie (every TX hook has the socket) */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
-	__type(key, struct flow_key);
+	__type(key, __u64);
 	__type(value, struct tx_sock);
 } tx_socks SEC(".maps");
 
@@ -44,20 +45,16 @@ MICROBPF_EXPORT_STRUCT(tx_stamp);
 
 /* ---- TCP start: remember from which sequence number the application's bytes were queued when ---- */
 
-static __always_inline int on_write(struct sock *sk)
+static __always_inline int on_write(__u64 cookie, __u32 seq)
 {
-	if (!sk || BPF_CORE_READ(sk, sk_protocol) != LAYER_IPPROTO_TCP)
+	if (!cookie)
 		return 0;
-	struct flow_key flow;
-	if (!flow_of_sock(sk, true, &flow))
-		return 0;
-	__u32 seq = BPF_CORE_READ((struct tcp_sock *)sk, write_seq);
 	__u64 now = bpf_ktime_get_ns();
-	struct tx_sock *ts = bpf_map_lookup_elem(&tx_socks, &flow);
+	struct tx_sock *ts = bpf_map_lookup_elem(&tx_socks, &cookie);
 	if (!ts) {
 		static const struct tx_sock empty = {};
-		bpf_map_update_elem(&tx_socks, &flow, &empty, BPF_NOEXIST);
-		ts = bpf_map_lookup_elem(&tx_socks, &flow);
+		bpf_map_update_elem(&tx_socks, &cookie, &empty, BPF_NOEXIST);
+		ts = bpf_map_lookup_elem(&tx_socks, &cookie);
 		if (!ts)
 			return 0;
 	}
@@ -75,33 +72,47 @@ static __always_inline int on_write(struct sock *sk)
 	return 0;
 }
 
+/* BTF-typed socket (fentry, tp_btf): direct loads, the socket cookie helper */
+static __always_inline int on_write_btf(struct sock *sk)
+{
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+	if (!tp)
+		return 0;
+	return on_write(bpf_get_socket_cookie(sk), tp->write_seq);
+}
+
 SEC("fentry/tcp_sendmsg_locked")
 int BPF_PROG(tx_write_fentry, struct sock *sk, struct msghdr *msg, size_t size)
 {
-	return on_write(sk);
+	return on_write_btf(sk);
 }
 
 SEC("tp_btf/tcp_sendmsg_locked")
 int BPF_PROG(tx_write_tp_btf, const struct sock *sk, const struct msghdr *msg, const struct sk_buff *skb, int size_goal)
 {
-	return on_write((struct sock *)sk);
+	return on_write_btf((struct sock *)sk);
 }
 
+/* raw pointer: the cookie the socket caches once a cookie-aware hook (cgroup egress) made it */
 SEC("raw_tracepoint/tcp_sendmsg_locked")
 int tx_write_raw_tp(struct bpf_raw_tracepoint_args *ctx)
 {
-	return on_write((struct sock *)ctx->args[0]);
+	struct sock *sk = (struct sock *)ctx->args[0];
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != LAYER_IPPROTO_TCP)
+		return 0;
+	return on_write(BPF_CORE_READ(sk, __sk_common.skc_cookie.counter),
+			BPF_CORE_READ((struct tcp_sock *)sk, write_seq));
 }
 
 /* ---- IP start: TCP sample (from the write mark covering the segment's first byte) ---- */
 
-static __always_inline int on_ip_start(struct pkt *p)
+static __always_inline int on_ip_start(struct pkt *p, __u64 cookie)
 {
 	__u64 now = bpf_ktime_get_ns();
 	struct layer_knobs *k = layer_knobs();
 	struct tx_stamp st = {.t_ip = now};
 	if (p->payload > 0) {
-		struct tx_sock *ts = bpf_map_lookup_elem(&tx_socks, &p->flow);
+		struct tx_sock *ts = cookie ? bpf_map_lookup_elem(&tx_socks, &cookie) : NULL;
 		if (ts) {
 			/* marks are in sequence order; move head to the last mark at or before seq */
 			for (int i = 0; i < TX_RING; i++) {
@@ -143,7 +154,7 @@ static __always_inline int on_ip_start_sk(struct sock *sk, struct sk_buff *skb)
 	p.ack_seq = __builtin_bswap32(th.ack_seq);
 	__u32 len = BPF_CORE_READ(skb, len);
 	p.payload = len > th.doff * 4u ? len - th.doff * 4u : 0;
-	return on_ip_start(&p);
+	return on_ip_start(&p, bpf_get_socket_cookie(sk));
 }
 
 SEC("fentry/ip_queue_xmit")
@@ -163,17 +174,15 @@ int tx_ip_cgroup(struct __sk_buff *skb)
 {
 	struct pkt p;
 	if (parse_cgroup_skb(skb, &p))
-		on_ip_start(&p);
+		on_ip_start(&p, bpf_get_socket_cookie(skb)); /* the sending socket's */
 	return 1; /* observe only: always let the packet through */
 }
 
 /* ---- dev_queue_xmit: IP sample ---- */
 
-static __always_inline int on_dev_queue(struct sk_buff *skb)
+static __always_inline int on_dev_queue(struct pkt *pp)
 {
-	struct pkt p;
-	if (!parse_skb_nh(skb, &p))
-		return 0;
+	struct pkt p = *pp;
 	__u64 now = bpf_ktime_get_ns();
 	struct seg_key key;
 	key_of(&key, &p);
@@ -192,30 +201,29 @@ static __always_inline int on_dev_queue(struct sk_buff *skb)
 SEC("fentry/__dev_queue_xmit")
 int BPF_PROG(tx_devq_fentry, struct sk_buff *skb, struct net_device *sb_dev)
 {
-	return on_dev_queue(skb);
+	struct pkt p;
+	return PARSE_SKB_NH_BTF(skb, &p) ? on_dev_queue(&p) : 0;
 }
 
 SEC("tp_btf/net_dev_queue")
 int BPF_PROG(tx_devq_tp_btf, struct sk_buff *skb)
 {
-	return on_dev_queue(skb);
+	struct pkt p;
+	return PARSE_SKB_NH_BTF(skb, &p) ? on_dev_queue(&p) : 0;
 }
 
 SEC("tracepoint/net/net_dev_queue")
 int tx_devq_tracepoint(struct trace_event_raw_net_dev_template *ctx)
 {
-	return on_dev_queue((struct sk_buff *)ctx->skbaddr);
+	struct pkt p;
+	return parse_skb_nh((struct sk_buff *)ctx->skbaddr, &p) ? on_dev_queue(&p) : 0;
 }
 
 /* ---- qdisc dequeue: QDISC sample ---- */
 
-static __always_inline int on_dequeue(struct sk_buff *skb)
+static __always_inline int on_dequeue(struct pkt *pp)
 {
-	if (!skb)
-		return 0;
-	struct pkt p;
-	if (!parse_skb_nh(skb, &p))
-		return 0;
+	struct pkt p = *pp;
 	struct seg_key key;
 	key_of(&key, &p);
 	struct tx_stamp *st = bpf_map_lookup_elem(&tx_segs, &key);
@@ -230,22 +238,26 @@ static __always_inline int on_dequeue(struct sk_buff *skb)
 SEC("tp_btf/qdisc_dequeue")
 int BPF_PROG(tx_deq_tp_btf, struct Qdisc *q, const struct netdev_queue *txq, int packets, struct sk_buff *skb)
 {
-	return on_dequeue(skb);
+	struct pkt p;
+	if (!skb)
+		return 0;
+	return PARSE_SKB_NH_BTF(skb, &p) ? on_dequeue(&p) : 0;
 }
 
 SEC("tracepoint/qdisc/qdisc_dequeue")
 int tx_deq_tracepoint(struct trace_event_raw_qdisc_dequeue *ctx)
 {
-	return on_dequeue((struct sk_buff *)ctx->skbaddr);
+	struct pkt p;
+	if (!ctx->skbaddr)
+		return 0;
+	return parse_skb_nh((struct sk_buff *)ctx->skbaddr, &p) ? on_dequeue(&p) : 0;
 }
 
 /* ---- dev_hard_start_xmit: MAC sample (and QDISC 0 for a packet that never waited in a queue) ---- */
 
-static __always_inline int on_xmit(struct sk_buff *skb)
+static __always_inline int on_xmit(struct pkt *pp)
 {
-	struct pkt p;
-	if (!parse_skb_nh(skb, &p))
-		return 0;
+	struct pkt p = *pp;
 	__u64 now = bpf_ktime_get_ns();
 	struct seg_key key;
 	key_of(&key, &p);
@@ -290,17 +302,20 @@ static __always_inline int on_xmit(struct sk_buff *skb)
 SEC("fentry/dev_hard_start_xmit")
 int BPF_PROG(tx_xmit_fentry, struct sk_buff *first, struct net_device *dev)
 {
-	return on_xmit(first);
+	struct pkt p;
+	return PARSE_SKB_NH_BTF(first, &p) ? on_xmit(&p) : 0;
 }
 
 SEC("tp_btf/net_dev_start_xmit")
 int BPF_PROG(tx_xmit_tp_btf, const struct sk_buff *skb, const struct net_device *dev)
 {
-	return on_xmit((struct sk_buff *)skb);
+	struct pkt p;
+	return PARSE_SKB_NH_BTF(skb, &p) ? on_xmit(&p) : 0;
 }
 
 SEC("tracepoint/net/net_dev_start_xmit")
 int tx_xmit_tracepoint(struct trace_event_raw_net_dev_start_xmit *ctx)
 {
-	return on_xmit((struct sk_buff *)ctx->skbaddr);
+	struct pkt p;
+	return parse_skb_nh((struct sk_buff *)ctx->skbaddr, &p) ? on_xmit(&p) : 0;
 }

@@ -30,7 +30,7 @@ struct tx_write {
 	__u32 pad;
 };
 
-/* Per socket (key: the outgoing flow), in an LRU hash. */
+/* Per socket (key: socket cookie), in an LRU hash. */
 struct tx_sock {
 	__u32 head; /* oldest mark still needed (free-running) */
 	__u32 tail; /* next to write */

@@ -34,6 +34,25 @@ public final class FlowKeyLayout {
         }
     }
 
+    /**
+     * Decodes flows, reusing the last result while the same flow comes again (consecutive ring records
+     * mostly belong to one flow: this saves two address-to-text conversions per record). One per thread.
+     */
+    public static final class Cache {
+        private final byte[] last = new byte[SIZE];
+        private final byte[] cur = new byte[SIZE];
+        private Flow flow;
+
+        public Flow decode(ByteBuffer b, int off) {
+            b.get(off, cur);
+            if (flow == null || !java.util.Arrays.equals(cur, last)) {
+                flow = FlowKeyLayout.decode(b, off);
+                System.arraycopy(cur, 0, last, 0, SIZE);
+            }
+            return flow;
+        }
+    }
+
     public static Flow decode(ByteBuffer b, int off) {
         boolean v6 = (b.getShort(off + FAMILY) & 0xffff) == AF_INET6;
         return new Flow(v6 ? 6 : 4, address(b, off + SADDR, v6), b.getShort(off + SPORT) & 0xffff,

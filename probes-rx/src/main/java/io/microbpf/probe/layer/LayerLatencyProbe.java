@@ -71,6 +71,7 @@ public abstract class LayerLatencyProbe extends BpfProbe<LayerLatencyProbe.Setti
     private final String direction;
     private final List<String> layers;
     private final SegEventLayout.Spans spans;
+    private final FlowKeyLayout.Cache flowCache = new FlowKeyLayout.Cache(); // reader thread only
     private final List<String> statNames;
     private final String socksMap;
     private final List<String> inflightMaps;
@@ -126,7 +127,7 @@ public abstract class LayerLatencyProbe extends BpfProbe<LayerLatencyProbe.Setti
         if (length != SegEventLayout.SIZE) {
             throw new IllegalArgumentException("unknown " + direction + " record of " + length + " bytes");
         }
-        SegEventLayout.decode(ring, offset, direction, layers, spans, out);
+        SegEventLayout.decode(ring, offset, direction, layers, spans, flowCache, out);
     }
 
     /** The mode in force: {@code histogram} or {@code events}. */

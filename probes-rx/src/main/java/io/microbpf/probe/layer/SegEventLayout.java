@@ -34,11 +34,17 @@ public final class SegEventLayout {
 
     /** Decodes a record into one event per layer the packet was timed in. */
     public static void decode(ByteBuffer b, int off, String direction, List<String> layers, Spans spans, List<Event> out) {
+        decode(b, off, direction, layers, spans, new FlowKeyLayout.Cache(), out);
+    }
+
+    /** As above, with a flow cache kept by the (single) reading thread. */
+    public static void decode(ByteBuffer b, int off, String direction, List<String> layers, Spans spans,
+            FlowKeyLayout.Cache flows, List<Event> out) {
         long[] ts = new long[5];
         for (int i = 0; i < 5; i++) {
             ts[i] = b.getLong(off + TS + 8 * i);
         }
-        FlowKeyLayout.Flow flow = FlowKeyLayout.decode(b, off + FLOW);
+        FlowKeyLayout.Flow flow = flows.decode(b, off + FLOW);
         long seq = b.getInt(off + SEQ) & 0xffffffffL;
         long len = b.getInt(off + LEN) & 0xffffffffL;
         long hash = b.getInt(off + HASH) & 0xffffffffL;
