@@ -230,7 +230,7 @@ cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }   
 sys_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat; }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
-probe_state=histogram probe_out=
+probe_state=histogram probe_out= last_latency= last_latency_cfg=
 # set_config baseline|histogram|events : detaches, or sets the mode (ConfigAdmin, applied live) and
 # attaches, both probes through bin/client; probe_state = the configuration probe-list confirms
 set_config() {
@@ -287,6 +287,8 @@ run_one() {
     [ "$(probe_field "$out" STATE rx)" = RUNNING ] && [ "$(probe_field "$out" STATE tx)" = RUNNING ] \
       || run_status="probes not RUNNING after the run"
     ev1=$(ev_sum "$out" EVENTS); lo1=$(ev_sum "$out" LOST)
+    # microbpf:latency after the run (lines outside the probe-list table): kept for the report
+    last_latency=$(grep -v '|' <<<"$out" | grep -Ev '^-+\+|^\s*$' || true); last_latency_cfg=$cfg
     if is_uint "${ev0:-x}" && is_uint "${ev1:-x}"; then
       run_ev=$((ev1 - ev0))
       # EVENTS counts everything read while the probe ran: the iperf3 window plus the settle pause
@@ -543,6 +545,16 @@ if [ "$write_doc" = 1 ]; then
         read -r a b c d e <<<"$r"
         echo "- $a: $b Gbit/s; BPF programs ran **$c ms = $e %** of the $d ms of busy CPU time."
       done
+    fi
+    if [ -n "$last_latency" ]; then
+      echo
+      echo "\`microbpf:latency\` in the agent after the last ${last_latency_cfg} run (all traffic since the probes were"
+      echo "attached for that run, both directions of the iperf3 stream; unmatched.xmit counts the later pieces of GSO packets):"
+      echo
+      echo '```'
+      echo "$last_latency"
+      echo '```'
+      echo
     fi
     echo "- **Targets (histogram ≤ 3 %, events ≤ 10 %, 0 lost): ${verdict}.**"
     (( bad == 0 )) || echo "- $bad run(s) failed (status column) and are left out of the statistics."

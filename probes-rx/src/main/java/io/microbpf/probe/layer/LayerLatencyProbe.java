@@ -72,6 +72,7 @@ public abstract class LayerLatencyProbe extends BpfProbe<LayerLatencyProbe.Setti
     private final List<String> layers;
     private final SegEventLayout.Spans spans;
     private final FlowKeyLayout.Cache flowCache = new FlowKeyLayout.Cache(); // reader thread only
+    private long wallOffsetNs = Clocks.offsetNs(Clocks.monotonicNs()); // reader thread; refreshed every tick
     private final List<String> statNames;
     private final String socksMap;
     private final List<String> inflightMaps;
@@ -127,7 +128,7 @@ public abstract class LayerLatencyProbe extends BpfProbe<LayerLatencyProbe.Setti
         if (length != SegEventLayout.SIZE) {
             throw new IllegalArgumentException("unknown " + direction + " record of " + length + " bytes");
         }
-        SegEventLayout.decode(ring, offset, direction, layers, spans, flowCache, out);
+        SegEventLayout.decode(ring, offset, direction, layers, spans, flowCache, wallOffsetNs, out);
     }
 
     /** The mode in force: {@code histogram} or {@code events}. */
@@ -150,6 +151,7 @@ public abstract class LayerLatencyProbe extends BpfProbe<LayerLatencyProbe.Setti
         CompletableFuture<Void> request = pending.getAndSet(null);
         boolean reset = resetRequested;
         long now = Clocks.monotonicNs();
+        wallOffsetNs = Clocks.offsetNs(now); // asked about "now": re-measured only every few seconds
         if (request == null && !reset && now < nextReadNs) {
             return;
         }

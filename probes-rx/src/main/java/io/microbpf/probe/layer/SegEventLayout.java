@@ -34,12 +34,17 @@ public final class SegEventLayout {
 
     /** Decodes a record into one event per layer the packet was timed in. */
     public static void decode(ByteBuffer b, int off, String direction, List<String> layers, Spans spans, List<Event> out) {
-        decode(b, off, direction, layers, spans, new FlowKeyLayout.Cache(), out);
+        decode(b, off, direction, layers, spans, new FlowKeyLayout.Cache(), Clocks.offsetNs(Clocks.monotonicNs()), out);
     }
 
-    /** As above, with a flow cache kept by the (single) reading thread. */
+    /**
+     * As above, with a flow cache kept by the (single) reading thread and the wall-clock offset
+     * (realtime − monotonic) measured once per batch: {@code Clocks.wallClockNs} re-measures the offset
+     * (15 clock reads through JNA) whenever it is asked about an instant before its last measurement,
+     * which is every packet record.
+     */
     public static void decode(ByteBuffer b, int off, String direction, List<String> layers, Spans spans,
-            FlowKeyLayout.Cache flows, List<Event> out) {
+            FlowKeyLayout.Cache flows, long wallOffsetNs, List<Event> out) {
         long[] ts = new long[5];
         for (int i = 0; i < 5; i++) {
             ts[i] = b.getLong(off + TS + 8 * i);
@@ -56,8 +61,7 @@ public final class SegEventLayout {
             long start = s[i][0];
             long end = s[i][1];
             out.add(new LayerLatencyEvent(direction, layers.get(i), flow.family(), flow.srcAddress(), flow.srcPort(),
-                    flow.dstAddress(), flow.dstPort(), seq, len, hash, end - start, start, end,
-                    Clocks.wallClockNs(end)));
+                    flow.dstAddress(), flow.dstPort(), seq, len, hash, end - start, start, end, end + wallOffsetNs));
         }
     }
 }

@@ -98,7 +98,7 @@ class TxProbeKernelTest {
     }
 
     /**
-     * A bulk transfer a -> b: all seven layers have samples for the flow (RX on b's side of the
+     * A bulk transfer a -> b, IPv4 and IPv6: all seven layers have samples for the flow (RX on b's side of the
      * flow, TX on a's); no layer of any recorded packet is negative; each TX packet's path lies
      * between the send() that handed its first byte over and the read() that returned its last.
      */
@@ -106,19 +106,28 @@ class TxProbeKernelTest {
     void bulkTransferEveryLayerTimedNoneNegative() throws Exception {
         startRx(Map.of("mode", "events"));
         startTx(Map.of("mode", "events"));
-        Transfer.Result t = Transfer.run(net, false, 21201, 8L << 20, 64 << 10, 64 << 10, 0, 0);
+        for (boolean v6 : new boolean[] {false, true}) {
+            bulk(v6, v6 ? 21202 : 21201);
+        }
+        assertEquals(0L, tx.counters().get("tx.negative"), tx.counters().toString());
+        assertEquals(0L, rx.counters().get("rx.negative"), rx.counters().toString());
+        assertEquals(0, tx.lost() + rx.lost());
+    }
+
+    private void bulk(boolean v6, int port) throws Exception {
+        Transfer.Result t = Transfer.run(net, v6, port, 8L << 20, 64 << 10, 64 << 10, 0, 0);
         Thread.sleep(600);
-        String flow = LayerTestSupport.label(net.v4A, t.clientPort(), net.v4B, 21201);
+        String flow = LayerTestSupport.label(v6 ? net.v6A : net.v4A, t.clientPort(), v6 ? net.v6B : net.v4B, port);
         for (String layer : RxProbeComponent.LAYERS_PUBLIC) {
             assertTrue(series(rx, layer, flow).count() > 0, layer);
         }
         for (String layer : TxProbeComponent.LAYERS) {
             LatencySummary s = series(tx, layer, flow);
-            System.out.println(layer + " n=" + s.count() + " p50=" + s.p50Ns() + " p99=" + s.p99Ns());
+            System.out.println((v6 ? "v6 " : "v4 ") + layer + " n=" + s.count() + " p50=" + s.p50Ns() + " p99=" + s.p99Ns());
             assertTrue(s.count() > 0, s.toString());
         }
-        Map<Long, Map<String, LayerLatencyEvent>> segs = LayerTestSupport.segments(publisher, "TX", t.clientPort(), 21201);
-        Map<Long, Map<String, LayerLatencyEvent>> rxSegs = LayerTestSupport.segments(publisher, "RX", t.clientPort(), 21201);
+        Map<Long, Map<String, LayerLatencyEvent>> segs = LayerTestSupport.segments(publisher, "TX", t.clientPort(), port);
+        Map<Long, Map<String, LayerLatencyEvent>> rxSegs = LayerTestSupport.segments(publisher, "RX", t.clientPort(), port);
         long firstSeq = rxSegs.values().stream().map(m -> m.get("RX-TCP")).filter(e -> e != null)
                 .min((x, y) -> Long.compare(x.monotonicNs(), y.monotonicNs())).orElseThrow().seq();
         int checked = 0;
@@ -139,11 +148,8 @@ class TxProbeKernelTest {
             assertTrue(mac.monotonicNs() <= t.readNs(offset), "on the wire after the receiver read it: " + mac);
             checked++;
         }
-        System.out.println("TX: " + segs.size() + " packets recorded, " + checked + " checked against send()/read()");
+        System.out.println((v6 ? "v6" : "v4") + " TX: " + segs.size() + " packets recorded, " + checked + " checked against send()/read()");
         assertTrue(checked > 10, "checked " + checked);
-        assertEquals(0L, tx.counters().get("tx.negative"), tx.counters().toString());
-        assertEquals(0L, rx.counters().get("rx.negative"), rx.counters().toString());
-        assertEquals(0, tx.lost() + rx.lost());
     }
 
     /** A TBF qdisc at 20 Mbit/s on the sender's veth: QDISC median > 1 ms; without it back near zero. */
