@@ -26,6 +26,7 @@
 #   --settle-s S  pause after a mode change or attach before a run (default 2)
 #   --budget-s S  start no new repetition after S seconds since the script started (default 330)
 #   --no-doc      do not touch docs/PERFORMANCE.md
+#   --per-flow B  per.flow of both probes (default true: per-flow histograms in the kernel)
 # Needs root, the built distribution (distribution/target/microbpf-distribution-*.tar.gz: run
 # `mvn -B -q install -DskipTests`), a Java 17 JDK, iproute2; installs iperf3 and jq with apt-get
 # when missing. Run it under `flock /tmp/microbpf-bench.lock` on shared machines.
@@ -47,7 +48,7 @@ iperf_port=21900
 ssh_port=${LAT_BENCH_SSH_PORT:-18111}
 read -r rmi_reg_port rmi_srv_port <<<"${LAT_BENCH_RMI_PORTS:-11109 44455}"
 
-reps=5 secs=5 settle_s=2 budget_s=330 write_doc=1
+reps=5 secs=5 settle_s=2 budget_s=330 write_doc=1 per_flow=true
 while [ $# -gt 0 ]; do
   case $1 in
     --reps) reps=${2:?--reps needs a value}; shift ;;
@@ -55,6 +56,7 @@ while [ $# -gt 0 ]; do
     --settle-s) settle_s=${2:?--settle-s needs a value}; shift ;;
     --budget-s) budget_s=${2:?--budget-s needs a value}; shift ;;
     --no-doc) write_doc=0 ;;
+    --per-flow) per_flow=${2:?--per-flow needs true or false}; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 1 ;;
   esac
@@ -218,6 +220,8 @@ done
 [ "$(probe_field "$out" STATE rx)" = RUNNING ] && [ "$(probe_field "$out" STATE tx)" = RUNNING ] \
   || die "rx/tx are not RUNNING 60 s after feature:install; last probe-list:"$'\n'"$out"$'\n'"$(cat "$work/feature-install.log")"
 agent_cmd 'microbpf:probe-stop ack' >/dev/null
+[ "$per_flow" = true ] || [ "$per_flow" = false ] || die "--per-flow must be true or false (got '$per_flow')"
+agent_cmd "config:property-set -p io.microbpf.probe.rx per.flow $per_flow" "config:property-set -p io.microbpf.probe.tx per.flow $per_flow" >/dev/null
 hooks="rx: $(probe_field "$out" HOOKS rx); tx: $(probe_field "$out" HOOKS tx)"
 probe_list_running=$(grep -E '\||^-+\+' <<<"$out" | grep -Ev '^ack ' || echo "$out")
 # -v adds why each rejected hook candidate was rejected (lines naming the probe, outside the table)
@@ -481,7 +485,7 @@ if [ "$write_doc" = 1 ]; then
     echo '<!-- layer-overhead:start -->'
     echo '## Throughput cost of the per-layer latency probes `rx` + `tx` (iperf3 over veth)'
     echo
-    echo "Measured $(date -u +'%Y-%m-%d %H:%M UTC') by \`bench/run-layer-overhead-bench.sh --reps $reps --seconds $secs\` on Linux $(uname -r),"
+    echo "Measured $(date -u +'%Y-%m-%d %H:%M UTC') by \`bench/run-layer-overhead-bench.sh --reps $reps --seconds $secs --per-flow $per_flow\` on Linux $(uname -r),"
     echo "$(nproc) CPU(s) (${cpu_model:-unknown CPU}), $(iperf3 --version 2>/dev/null | head -n1 | awk '{print $1, $2}')."
     echo
     echo "- Load: \`iperf3 -c $ip_b -t $secs -J\` (one TCP stream, no rate limit) from namespace \`$ns_a\` to"
@@ -548,8 +552,9 @@ if [ "$write_doc" = 1 ]; then
     fi
     if [ -n "$last_latency" ]; then
       echo
-      echo "\`microbpf:latency\` in the agent after the last ${last_latency_cfg} run (all traffic since the probes were"
-      echo "attached for that run, both directions of the iperf3 stream; unmatched.xmit counts the later pieces of GSO packets):"
+      echo "\`microbpf:latency\` in the agent after the last ${last_latency_cfg} run: all traffic since the probes were last"
+      echo "attached (a histogram run just before counts too: switching the mode does not reload), both directions of the"
+      echo "iperf3 stream; unmatched.xmit counts the later pieces of GSO packets split below TCP:"
       echo
       echo '```'
       echo "$last_latency"
