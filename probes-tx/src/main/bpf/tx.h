@@ -21,7 +21,7 @@
 #define TX_STAT_EVENTS 5      /* records submitted (events mode) */
 #define TX_STAT_WRITES_LAPPED 6 /* write marks overwritten before their bytes were sent (ring full) */
 
-#define TX_RING 64 /* power of two */
+#define TX_RING 256 /* power of two */
 
 /* Where the application's bytes entered TCP: bytes from seq on were handed over at ts. */
 struct tx_write {
