@@ -1,5 +1,6 @@
 package io.microbpf.api;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
@@ -15,5 +16,19 @@ class ClocksTest {
         long jvmMono = System.nanoTime();
         long ours = Clocks.monotonicNs();
         assertTrue(Math.abs(ours - jvmMono) < 50_000_000L, "CLOCK_MONOTONIC agrees with System.nanoTime on Linux");
+    }
+
+    @Test
+    void pastInstantsReuseTheOffsetInsteadOfMeasuringAgain() {
+        long now = Clocks.monotonicNs();
+        Clocks.wallClockNs(now);
+        long measured = Clocks.measurements();
+        long offset = Clocks.offsetNs(now);
+        for (int i = 1; i <= 10_000; i++) {
+            assertEquals(now - i * 1_000L + offset, Clocks.wallClockNs(now - i * 1_000L));
+        }
+        assertEquals(measured, Clocks.measurements(), "a ring buffer's past events must not each trigger ~15 native calls");
+        Clocks.wallClockNs(now + 6_000_000_000L); // more than the refresh interval later: measured again
+        assertEquals(measured + 1, Clocks.measurements());
     }
 }
