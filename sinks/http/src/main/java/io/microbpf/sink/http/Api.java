@@ -72,7 +72,7 @@ public final class Api {
         for (FlowTable t : sources.flowTables()) {
             all.addAll(t.flows());
         }
-        ToLongFunction<TcpFlowEvent> key = FLOW_SORT.getOrDefault(sort, f -> f.bytesSent() + f.bytesReceived());
+        ToLongFunction<TcpFlowEvent> key = sort == null ? f -> f.bytesSent() + f.bytesReceived() : FLOW_SORT.get(sort);
         all.sort(Comparator.comparingLong(key).reversed().thenComparingLong(TcpFlowEvent::socketCookie));
         return all.size() > limit ? all.subList(0, limit) : all;
     }
