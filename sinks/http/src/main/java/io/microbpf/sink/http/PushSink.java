@@ -174,6 +174,8 @@ public final class PushSink implements EventSink, AutoCloseable {
                 failure = "HTTP " + response.statusCode() + (text.isEmpty() ? "" : " " + text.substring(0, Math.min(120, text.length())));
             } catch (InterruptedException e) {
                 break;
+            } catch (java.net.ConnectException e) {
+                failure = "cannot connect" + (e.getMessage() == null ? "" : " (" + e.getMessage() + ")");
             } catch (Exception e) {
                 failure = e.getMessage() == null ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + ": " + e.getMessage();
             }
