@@ -60,7 +60,7 @@ function plotFamily(container, family, series) {
   el("line", {x1: L, y1: y(0), x2: L, y2: y(1), stroke: "#999"}, svg);
   for (const f of [0, 0.5, 0.9, 0.99, 1]) {
     el("line", {x1: L, y1: y(f), x2: W - R, y2: y(f), stroke: "#eee"}, svg);
-    el("text", {x: 2, y: y(f) + 3}, svg).textContent = f.toString();
+    if (f !== 0.99) el("text", {x: 2, y: y(f) + 3}, svg).textContent = f.toString();
   }
   const bounds = (series[0] || {buckets: []}).buckets;
   for (let i = lo; i <= hi; i += Math.max(1, Math.ceil((hi - lo) / 6))) {
@@ -78,7 +78,7 @@ function plotFamily(container, family, series) {
     }
     el("path", {class: "cdf", d: d, fill: "none", stroke: color, "stroke-width": 2,
                 "data-series": label(s), "data-points": points, "data-count": s.count}, svg);
-    const legend = el("text", {x: L + 8, y: T + 12 + 12 * k, fill: color}, svg);
+    const legend = el("text", {x: W - R - 4, y: H - B - 8 - 12 * (series.length - 1 - k), fill: color, "text-anchor": "end"}, svg);
     legend.textContent = label(s) + "  n=" + s.count + (s.count ? "  p50 " + duration(s.p50Ns) + "  p99 " + duration(s.p99Ns) : "");
     legend.setAttribute("style", "fill:" + color);
   });
