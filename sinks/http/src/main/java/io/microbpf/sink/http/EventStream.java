@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * The sink behind {@code /microbpf/api/events}: hands every event to each connected Server-Sent-Events
  * client whose type filter wants it. Each client has its own bounded queue; a client that reads too
  * slowly loses events (counted per client and in total), never the dispatcher or other clients.
- * It accepts an event type only while some client wants it, so with no client it costs nothing.
+ * It accepts an event type only while some client wants it, so with no client it costs nothing
+ * (the dispatcher re-asks {@link #accepts} once a second, so a new client's events start within a second).
  */
 public final class EventStream implements EventSink {
     /** One connected client; {@code types} empty means every type. */

@@ -222,6 +222,8 @@ class HttpSinkKernelTest {
         while (stream.clients() == 0 && System.currentTimeMillis() < deadline) {
             Thread.sleep(10);
         }
+        // the dispatcher re-asks a sink which types it accepts once a second; after that the new client gets them
+        Thread.sleep(1200);
         int serverPort;
         int clientPort;
         try (ServerSocket ss = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
@@ -237,7 +239,8 @@ class HttpSinkKernelTest {
         Pattern kind = Pattern.compile("\"kind\":\"([A-Z_]+)\"");
         try (BufferedReader r = new BufferedReader(new InputStreamReader(c.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
-            while (ours.size() < 4 && (line = r.readLine()) != null) {
+            deadline = System.currentTimeMillis() + 20_000; // heartbeats every 500 ms keep the loop turning
+            while (ours.size() < 4 && System.currentTimeMillis() < deadline && (line = r.readLine()) != null) {
                 if (line.startsWith("event: ")) {
                     types.add(line.substring(7));
                 } else if (line.startsWith("data: ")) {
@@ -258,12 +261,20 @@ class HttpSinkKernelTest {
             c.disconnect();
         }
         assertTrue(types.stream().allMatch("tcp.connection"::equals), types.toString());
+        System.out.println("event stream: " + types.size() + " events read, " + stream.dropped() + " dropped for slow clients");
         assertEquals(List.of("CLOSE@client 12345/0", "CLOSE@server 0/12345", "OPEN_ACTIVE@client", "OPEN_PASSIVE@server"),
                 ours.stream().sorted().toList());
     }
 
     @Test
     void theWebPageInHeadlessChromiumPlotsLatencyFromRealTrafficAndListsTheFlows() throws Exception {
+        if (!Files.isExecutable(Path.of("/usr/bin/chromium"))) {
+            String why = "chromium not installed (apt-get install chromium; scripts/setup-host.sh does)";
+            if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+                throw new AssertionError(why + " (CI=true)");
+            }
+            org.junit.jupiter.api.Assumptions.abort(why);
+        }
         openIdleFlows();
         // app latency: request -> response times of real exchanges, measured by the client
         for (long thinkMs : new long[] {0, 2}) {
