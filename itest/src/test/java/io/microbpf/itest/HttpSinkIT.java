@@ -47,6 +47,9 @@ public class HttpSinkIT {
     @Inject
     private ConfigurationAdmin configurationAdmin;
 
+    @Inject
+    private org.osgi.framework.BundleContext bundleContext;
+
     @org.ops4j.pax.exam.Configuration
     public Option[] config() {
         List<Option> options = new ArrayList<>(List.of(MicrobpfKaraf.options()));
@@ -61,7 +64,10 @@ public class HttpSinkIT {
         BpfCapability.require();
         featuresService.installFeature("microbpf-sink-http", EnumSet.of(FeaturesService.Option.NoAutoRefreshBundles));
         String base = "http://127.0.0.1:" + PORT + "/microbpf";
-        assertTrue("/microbpf/api/probes answers within 60 s", CustomSinkIT.await(60_000, () -> status(base + "/api/probes", null) == 200));
+        // Pax Web and Jetty start with the feature: on a loaded 2-CPU machine that can take a while
+        boolean up = CustomSinkIT.await(120_000, () -> status(base + "/api/probes", null) == 200);
+        assertTrue("/microbpf/api/probes answers within 120 s (last status " + status(base + "/api/probes", null)
+                + ", -1 = no connection); bundles not active: " + inactiveBundles(), up);
         assertTrue(CustomSinkIT.await(30_000, () -> probeRegistry.probe("ack").map(p -> p.state() == ProbeState.RUNNING).orElse(false)));
 
         String listen = listeners(Integer.parseInt(PORT));
@@ -109,6 +115,16 @@ public class HttpSinkIT {
         props.put("auth.role", "nosuchrole");
         config.update(props);
         assertTrue("a user without the role is refused", CustomSinkIT.await(15_000, () -> status(base + "/metrics", "snkuser:snkpass") == 401));
+    }
+
+    private String inactiveBundles() {
+        List<String> out = new ArrayList<>();
+        for (org.osgi.framework.Bundle b : bundleContext.getBundles()) {
+            if (b.getState() != org.osgi.framework.Bundle.ACTIVE && b.getHeaders().get("Fragment-Host") == null) {
+                out.add(b.getSymbolicName() + "=" + b.getState());
+            }
+        }
+        return out.toString();
     }
 
     /** Local address (hex, as in /proc/net/tcp) of every listener on the port, comma-separated. */
