@@ -9,11 +9,8 @@ import io.microbpf.clocksync.PeerClock;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
-import java.nio.channels.DatagramChannel;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -66,7 +63,7 @@ public class ClockSyncComponent implements ClockSync {
     public record Settings(boolean enabled, String agentId, String listenAddress, int listenPort, List<Peer> peers,
             long intervalMs, int burst, int window, long timeoutMs, long injectedOffsetNs) {}
 
-    private record Pending(String peerId, long t1, long sentMonoNs) {}
+    private record Pending(String peerId, long sentMonoNs) {}
 
     private volatile Settings settings;
     private volatile String problem;
@@ -228,27 +225,20 @@ public class ClockSyncComponent implements ClockSync {
     /** The open endpoint: socket, receiver thread, prober thread, per-peer estimators. */
     private final class Running {
         final Settings s;
-        final DatagramChannel channel;
+        final TimestampedUdp socket;
         final int port;
         final Thread receiver;
         final Thread prober;
         final Map<String, OffsetEstimator> estimators = new LinkedHashMap<>();
         final Map<String, Long> lastReplyMono = new ConcurrentHashMap<>();
         final Map<Long, Pending> pending = new ConcurrentHashMap<>();
-        final AtomicLong nextId = new AtomicLong(1);
+        final AtomicLong nextId = new AtomicLong(new java.security.SecureRandom().nextLong() & Long.MAX_VALUE);
         volatile boolean closing;
 
         Running(Settings s) throws IOException {
             this.s = s;
-            channel = DatagramChannel.open();
-            try {
-                channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-                channel.bind(new InetSocketAddress(InetAddress.getByName(s.listenAddress()), s.listenPort()));
-            } catch (IOException | RuntimeException e) {
-                channel.close();
-                throw e instanceof IOException io ? io : new IOException(e.getMessage(), e);
-            }
-            port = ((InetSocketAddress) channel.getLocalAddress()).getPort();
+            socket = new TimestampedUdp(s.listenAddress(), s.listenPort(), 100);
+            port = socket.localPort();
             for (Peer p : s.peers()) {
                 estimators.put(p.id(), new OffsetEstimator(s.window()));
             }
@@ -263,44 +253,45 @@ public class ClockSyncComponent implements ClockSync {
         }
 
         private void receive() {
-            ByteBuffer in = ByteBuffer.allocate(1024);
             ByteBuffer out = ByteBuffer.allocate(ProbePacket.MAX_BYTES);
             while (!closing) {
-                in.clear();
-                InetSocketAddress from;
+                TimestampedUdp.Datagram d;
                 try {
-                    from = (InetSocketAddress) channel.receive(in);
-                } catch (ClosedChannelException e) {
-                    return;
+                    d = socket.receive();
                 } catch (IOException e) {
                     if (!closing) {
                         LOG.warn("clock sync: receive failed: {}", e.toString());
                     }
                     continue;
                 }
-                long t = nowNs(); // t2 for a request, t4 for a reply: taken first thing
-                in.flip();
-                ProbePacket p = ProbePacket.parse(in);
+                if (d == null) {
+                    continue;
+                }
+                // t2 for a request, t4 for a reply: the kernel's receive time, else now
+                long t = d.kernelRealtimeNs() != 0
+                        ? d.kernelRealtimeNs() - Clocks.offsetNs(Clocks.monotonicNs()) + injectedOffsetNs
+                        : nowNs();
+                ProbePacket p = ProbePacket.parse(d.payload());
                 if (p == null) {
                     continue;
                 }
                 if (p.kind() == ProbePacket.REQUEST) {
                     out.clear();
-                    new ProbePacket(ProbePacket.REPLY, p.exchangeId(), p.t1(), t, nowNs(), s.agentId()).writeTo(out);
+                    new ProbePacket(ProbePacket.REPLY, p.exchangeId(), p.t1(), t, 0, s.agentId()).writeTo(out);
                     out.flip();
                     try {
-                        channel.send(out, from);
+                        socket.sendStamped(out, ProbePacket.T3_OFFSET, ClockSyncComponent.this::nowNs, d.from()); // t3
                     } catch (IOException e) {
-                        LOG.debug("clock sync: reply to {} failed: {}", from, e.toString());
+                        LOG.debug("clock sync: reply to {} failed: {}", d.from(), e.toString());
                     }
                 } else {
                     Pending q = pending.remove(p.exchangeId());
-                    if (q == null || q.t1() != p.t1() || Clocks.monotonicNs() - q.sentMonoNs() > s.timeoutMs() * 1_000_000L) {
+                    if (q == null || Clocks.monotonicNs() - q.sentMonoNs() > s.timeoutMs() * 1_000_000L) {
                         continue; // unknown, forged or late
                     }
                     OffsetEstimator est = estimators.get(q.peerId());
                     synchronized (est) {
-                        est.add(new OffsetEstimator.Sample(q.t1(), p.t2(), p.t3(), t));
+                        est.add(new OffsetEstimator.Sample(p.t1(), p.t2(), p.t3(), t)); // t1 as we stamped it, echoed
                     }
                     lastReplyMono.put(q.peerId(), Clocks.monotonicNs());
                 }
@@ -330,12 +321,11 @@ public class ClockSyncComponent implements ClockSync {
             }
             long id = nextId.getAndIncrement();
             out.clear();
-            long t1 = nowNs();
-            pending.put(id, new Pending(peer.id(), t1, Clocks.monotonicNs()));
-            new ProbePacket(ProbePacket.REQUEST, id, t1, 0, 0, s.agentId()).writeTo(out);
+            pending.put(id, new Pending(peer.id(), Clocks.monotonicNs()));
+            new ProbePacket(ProbePacket.REQUEST, id, 0, 0, 0, s.agentId()).writeTo(out);
             out.flip();
             try {
-                channel.send(out, to);
+                socket.sendStamped(out, ProbePacket.T1_OFFSET, ClockSyncComponent.this::nowNs, to); // t1
             } catch (IOException e) {
                 pending.remove(id);
                 LOG.debug("clock sync: probe to {} failed: {}", peer, e.toString());
@@ -367,14 +357,11 @@ public class ClockSyncComponent implements ClockSync {
 
         void close() {
             closing = true;
-            try {
-                channel.close();
-            } catch (IOException e) {
-                LOG.debug("clock sync: close: {}", e.toString());
-            }
+            socket.shutdown();
             prober.interrupt();
             join(receiver);
             join(prober);
+            socket.close();
         }
 
         private void join(Thread t) {

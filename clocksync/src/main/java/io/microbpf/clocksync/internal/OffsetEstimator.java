@@ -8,8 +8,10 @@ import java.util.Deque;
  * send), t2 (peer receives), t3 (peer replies), t4 (we receive), each in its own side's clock:
  * offset θ = ((t2 − t1) + (t3 − t4)) / 2 and delay δ = (t4 − t1) − (t3 − t2). Whatever the path
  * asymmetry, the true offset lies within θ ± δ/2. The estimate is the θ of the exchange with the
- * smallest δ in the window, carried forward by the fitted drift; its bound is that δ/2 plus the
- * maximum drift allowance ({@link #MAX_DRIFT_PPM}) over the sample's age. Not thread-safe.
+ * smallest δ in the window (the most recent one among equals); its bound is that δ/2 plus the
+ * maximum drift allowance ({@link #MAX_DRIFT_PPM}) over the sample's age. The drift fitted over the
+ * window is reported but not used to extrapolate: a fit through noisy offsets can be far off, and
+ * an extrapolation error would not be covered by the bound. Not thread-safe.
  */
 final class OffsetEstimator {
     /** Frequency error assumed for the bound's growth (NTP's PHI: 15 µs per second). */
@@ -54,7 +56,7 @@ final class OffsetEstimator {
     Estimate estimate(long nowNs) {
         Sample best = null;
         for (Sample s : samples) {
-            if (best == null || s.delayNs() < best.delayNs()) {
+            if (best == null || s.delayNs() <= best.delayNs()) {
                 best = s;
             }
         }
@@ -63,7 +65,7 @@ final class OffsetEstimator {
         }
         double drift = drift(best.delayNs());
         long age = Math.max(0, nowNs - best.t4());
-        long offset = best.offsetNs() + Math.round(drift * 1e-6 * age);
+        long offset = best.offsetNs();
         long bound = best.delayNs() / 2 + (long) Math.ceil(MAX_DRIFT_PPM * 1e-6 * age);
         return new Estimate(offset, bound, drift, best.delayNs(), samples.size());
     }

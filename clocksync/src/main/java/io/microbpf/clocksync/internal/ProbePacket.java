@@ -14,6 +14,9 @@ record ProbePacket(int kind, long exchangeId, long t1, long t2, long t3, String 
     static final int REQUEST = 1;
     static final int REPLY = 2;
     static final int MAX_BYTES = 2 + 2 + 4 + 8 * 4 + 2 + 255;
+    /** Where t1 and t3 sit in the datagram (stamped at send time). */
+    static final int T1_OFFSET = 16;
+    static final int T3_OFFSET = 32;
 
     void writeTo(ByteBuffer b) {
         byte[] id = senderId.getBytes(StandardCharsets.UTF_8);
