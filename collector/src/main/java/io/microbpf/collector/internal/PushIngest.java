@@ -1,0 +1,103 @@
+package io.microbpf.collector.internal;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import io.microbpf.clocksync.ClockSync;
+import io.microbpf.probe.nic.NicSegmentEvent;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.function.LongSupplier;
+
+/**
+ * Decodes one push of the HTTP push sink's wire format,
+ * {@code {"agent": "<id>", "sentWallNs": <long>, "events": [<event>, ...]}}, keeps the events of type
+ * {@code nic.segment} (others are ignored: an agent's sink may carry every event type), converts each
+ * timestamp from the agent's clock into ours with clock sync, and offers them to the matcher.
+ * A malformed body is refused whole (nothing of it is used).
+ */
+public final class PushIngest {
+    /** Outcome of one push. */
+    public record Result(boolean accepted, int nicRecords, String error) {}
+
+    private final ObjectMapper mapper = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+    private final ObjectReader eventReader = mapper.readerFor(NicSegmentEvent.class);
+    private final SegmentMatcher matcher;
+    private final ClockSync clock;
+    private final LongSupplier monotonicNs;
+
+    public PushIngest(SegmentMatcher matcher, ClockSync clock, LongSupplier monotonicNs) {
+        this.matcher = matcher;
+        this.clock = clock;
+        this.monotonicNs = monotonicNs;
+    }
+
+    public Result ingest(byte[] body) {
+        String agent = null;
+        List<NicSegmentEvent> events = new ArrayList<>();
+        try (JsonParser p = mapper.getFactory().createParser(body)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                return refuse("the body is not a JSON object");
+            }
+            boolean sawEvents = false;
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String field = p.currentName();
+                JsonToken t = p.nextToken();
+                switch (field) {
+                    case "agent" -> {
+                        if (t != JsonToken.VALUE_STRING || p.getText().isBlank()) {
+                            return refuse("\"agent\" must be a non-empty string");
+                        }
+                        agent = p.getText();
+                    }
+                    case "events" -> {
+                        if (t != JsonToken.START_ARRAY) {
+                            return refuse("\"events\" must be an array");
+                        }
+                        sawEvents = true;
+                        while (p.nextToken() == JsonToken.START_OBJECT) {
+                            JsonNode n = mapper.readTree(p);
+                            if (NicSegmentEvent.TYPE.equals(n.path("type").asText())) {
+                                events.add(eventReader.readValue(n));
+                            }
+                        }
+                        if (p.currentToken() != JsonToken.END_ARRAY) {
+                            return refuse("\"events\" must hold objects");
+                        }
+                    }
+                    default -> p.skipChildren();
+                }
+            }
+            if (agent == null || !sawEvents) {
+                return refuse("a push needs \"agent\" and \"events\"");
+            }
+        } catch (IOException | RuntimeException e) {
+            return refuse("malformed push: " + e.getMessage().lines().findFirst().orElse(""));
+        }
+        matcher.countBatch(true);
+        long now = monotonicNs.getAsLong();
+        int noClock = 0;
+        for (NicSegmentEvent e : events) {
+            OptionalLong local = clock.toLocalNs(agent, e.monotonicNs());
+            if (local.isEmpty()) {
+                noClock++;
+            } else {
+                matcher.offer(agent, e, local.getAsLong(), now);
+            }
+        }
+        if (noClock > 0) {
+            matcher.countNoClock(noClock);
+        }
+        return new Result(true, events.size(), null);
+    }
+
+    private Result refuse(String why) {
+        matcher.countBatch(false);
+        return new Result(false, 0, why);
+    }
+}
