@@ -21,4 +21,13 @@ public interface EventSink {
 
     /** Receives a batch; the list is not modified afterwards and may be kept. */
     void deliver(List<Event> batch) throws Exception;
+
+    /**
+     * One clear line saying why this sink cannot do its work right now (a directory it cannot write,
+     * a full disk, a remote that stays down), or {@code null} while it works. {@code sink-list} shows
+     * a sink with a problem as {@code failed}. The default: never failed.
+     */
+    default String problem() {
+        return null;
+    }
 }

@@ -9,5 +9,18 @@ package io.microbpf.api;
  * @param failed events in batches whose {@code deliver} threw
  * @param queuedEvents events waiting in the sink's queue now
  * @param lastError the last exception message, or {@code null}
+ * @param problem what the sink itself reports as wrong now ({@link EventSink#problem()}), or {@code null}
  */
-public record SinkStats(String name, long delivered, long dropped, long failed, long queuedEvents, String lastError) {}
+public record SinkStats(String name, long delivered, long dropped, long failed, long queuedEvents, String lastError,
+        String problem) {
+
+    /** Stats of a sink that reports no problem. */
+    public SinkStats(String name, long delivered, long dropped, long failed, long queuedEvents, String lastError) {
+        this(name, delivered, dropped, failed, queuedEvents, lastError, null);
+    }
+
+    /** {@code failed} when the sink reports a problem, else {@code ok}. */
+    public String state() {
+        return problem == null ? "ok" : "failed";
+    }
+}

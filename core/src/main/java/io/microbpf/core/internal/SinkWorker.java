@@ -131,7 +131,16 @@ final class SinkWorker implements AutoCloseable {
     }
 
     SinkStats stats() {
-        return new SinkStats(name, delivered.get(), dropped.get(), failed.get(), Math.max(0, queuedEvents.get()), lastError);
+        return new SinkStats(name, delivered.get(), dropped.get(), failed.get(), Math.max(0, queuedEvents.get()), lastError,
+                problem());
+    }
+
+    private String problem() {
+        try {
+            return sink.problem();
+        } catch (RuntimeException e) {
+            return "problem() threw " + e;
+        }
     }
 
     /** Stops delivery; whatever is still queued is counted as dropped. Waits up to {@code waitMs}. */

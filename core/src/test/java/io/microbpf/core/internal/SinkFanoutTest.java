@@ -188,4 +188,25 @@ class SinkFanoutTest {
         assertTrue(fast.done.await(5, TimeUnit.SECONDS));
         assertEquals(40, settled("fast", 40).delivered());
     }
+
+    @Test
+    void aSinkReportingAProblemIsListedFailedWithItsReasonAndOthersStayOk() throws Exception {
+        String[] problem = {null};
+        EventSink flaky = new EventSink() {
+            public String name() { return "flaky"; }
+            public void deliver(List<Event> batch) { }
+            public String problem() { return problem[0]; }
+        };
+        CollectingSink fine = new CollectingSink("fine", 10, null);
+        fanout.addSink(flaky);
+        fanout.addSink(fine);
+        assertEquals("ok", stats("flaky").state());
+        problem[0] = "disk full writing /data/events.jsonl";
+        assertEquals("failed", stats("flaky").state());
+        assertEquals("disk full writing /data/events.jsonl", stats("flaky").problem());
+        fanout.publish(batch("t", 0, 10));
+        assertTrue(fine.done.await(5, TimeUnit.SECONDS));
+        assertEquals("ok", stats("fine").state());
+        assertEquals(null, stats("fine").problem());
+    }
 }

@@ -10,7 +10,7 @@ import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.apache.karaf.shell.support.table.ShellTable;
 
 @Service
-@Command(scope = "microbpf", name = "sink-list", description = "Lists sinks with events delivered, dropped (queue full) and failed (sink threw)")
+@Command(scope = "microbpf", name = "sink-list", description = "Lists sinks with their state (ok, or failed and why), events delivered, dropped (queue full) and failed (sink threw)")
 public class SinkListCommand implements Action {
     @Reference
     Dispatcher dispatcher;
@@ -21,14 +21,15 @@ public class SinkListCommand implements Action {
     public Object execute() {
         ShellTable table = new ShellTable();
         table.column("NAME");
+        table.column("STATE");
         table.column("DELIVERED").alignRight();
         table.column("DROPPED").alignRight();
         table.column("FAILED").alignRight();
         table.column("QUEUED").alignRight();
         table.column("LAST ERROR");
         for (SinkStats s : dispatcher.sinkStats()) {
-            table.addRow().addContent(s.name(), s.delivered(), s.dropped(), s.failed(), s.queuedEvents(),
-                    s.lastError() == null ? "" : s.lastError());
+            table.addRow().addContent(s.name(), s.problem() == null ? s.state() : s.state() + ": " + s.problem(),
+                    s.delivered(), s.dropped(), s.failed(), s.queuedEvents(), s.lastError() == null ? "" : s.lastError());
         }
         table.print(out);
         return null;

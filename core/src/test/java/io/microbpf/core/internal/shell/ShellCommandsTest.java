@@ -111,7 +111,8 @@ class ShellCommandsTest {
         Dispatcher dispatcher = new Dispatcher() {
             public void publish(List<Event> batch) { }
             public List<SinkStats> sinkStats() {
-                return List.of(new SinkStats("console", 100, 7, 2, 1, "java.io.IOException: broken pipe"));
+                return List.of(new SinkStats("console", 100, 7, 2, 1, "java.io.IOException: broken pipe"),
+                        new SinkStats("file", 5, 0, 3, 0, null, "disk full writing /x/events.jsonl"));
             }
             public long publishedEvents() { return 110; }
         };
@@ -121,6 +122,8 @@ class ShellCommandsTest {
         list.execute();
         String text = bytes.toString();
         assertTrue(text.contains("console") && text.contains("100") && text.contains("7") && text.contains("broken pipe"), text);
+        assertTrue(text.lines().anyMatch(l -> l.startsWith("console") && l.contains(" ok ")), text);
+        assertTrue(text.lines().anyMatch(l -> l.startsWith("file") && l.contains("failed: disk full writing /x/events.jsonl")), text);
         bytes.reset();
         StatsCommand stats = new StatsCommand();
         stats.dispatcher = dispatcher;

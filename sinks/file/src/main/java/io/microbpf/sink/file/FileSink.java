@@ -1,0 +1,390 @@
+package io.microbpf.sink.file;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import io.microbpf.api.Event;
+import io.microbpf.api.EventSink;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.function.LongSupplier;
+import java.util.zip.GZIPOutputStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes events as JSON Lines (one Jackson-serialised object per line) to {@code <prefix>.jsonl} in a
+ * directory, rotating by size and by age into {@code <prefix>-<time>.jsonl[.gz]} and keeping at most
+ * {@code maxFiles} rotated files.
+ *
+ * <p>Whole lines only: a batch is serialised into memory first and handed to the kernel with one
+ * write; if the write fails (full disk) the file is truncated back to where the batch began. When the
+ * sink opens a file that ends in a partial line (a crash of the machine mid-write, a disk that filled
+ * up under another writer), it cuts that partial line off before appending.
+ *
+ * <p>Failures (a directory it cannot create or write, a full disk) make {@link #problem()} say what
+ * is wrong in one line, and the batch is thrown back to the dispatcher (counted as failed); the next
+ * batch tries again, so the sink recovers by itself once space or permissions return.
+ *
+ * <p>Owner of the open file channel; {@link #close()} fsyncs (unless {@code fsync=never}) and closes it.
+ * Called from one thread at a time (the dispatcher's thread for this sink, and the component's timer).
+ */
+public final class FileSink implements EventSink, AutoCloseable {
+    /** Settings; {@code types} empty means every type; 0 disables a rotation trigger or the file limit. */
+    public record Settings(Path directory, String prefix, long rotateMaxBytes, long rotateIntervalMs, int maxFiles,
+            boolean gzip, String fsync, long fsyncIntervalMs, Set<String> types) {}
+
+    private static final Logger LOG = LoggerFactory.getLogger(FileSink.class);
+    private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss.SSS").withZone(ZoneId.systemDefault());
+
+    private final ObjectWriter writer;
+    private final LongSupplier clockMs;
+    private final Buffer buffer = new Buffer();
+    private volatile Settings settings;
+    private FileChannel channel;
+    private Path current;
+    private long sizeBytes;
+    private long openedAtMs;
+    private long lastFsyncMs;
+    private boolean dirty;
+    private volatile String problem;
+    private long rotations;
+
+    public FileSink(Settings settings) {
+        this(settings, System::currentTimeMillis);
+    }
+
+    FileSink(Settings settings, LongSupplier clockMs) {
+        this.settings = settings;
+        this.clockMs = clockMs;
+        this.writer = new ObjectMapper().disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET).writer();
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    /** New settings take effect from the next batch: the current file is closed (not rotated). */
+    public synchronized void setSettings(Settings s) {
+        closeChannel();
+        this.settings = s;
+    }
+
+    @Override
+    public String name() {
+        return "file";
+    }
+
+    @Override
+    public boolean accepts(String eventType) {
+        Set<String> types = settings.types();
+        return types.isEmpty() || types.contains(eventType);
+    }
+
+    @Override
+    public String problem() {
+        return problem;
+    }
+
+    /** The file being written now. */
+    public Path currentFile() {
+        Settings s = settings;
+        return s.directory().resolve(s.prefix() + ".jsonl");
+    }
+
+    public synchronized long rotations() {
+        return rotations;
+    }
+
+    @Override
+    public synchronized void deliver(List<Event> batch) throws IOException {
+        buffer.reset();
+        for (Event e : batch) {
+            if (accepts(e.type())) {
+                writer.writeValue(buffer, e);
+                buffer.write('\n');
+            }
+        }
+        if (buffer.size() == 0) {
+            return;
+        }
+        try {
+            ensureOpen();
+            long now = clockMs.getAsLong();
+            if (sizeBytes > 0 && (tooBig(buffer.size()) || tooOld(now))) {
+                rotate(now);
+                ensureOpen();
+            }
+            writeWhole(buffer.bytes(), buffer.size());
+            if ("batch".equals(settings.fsync()) || "interval".equals(settings.fsync()) && now - lastFsyncMs >= settings.fsyncIntervalMs()) {
+                fsync(now);
+            }
+            recovered();
+        } catch (IOException e) {
+            fail(e);
+            throw new IOException(problem, e);
+        }
+    }
+
+    /** Opens the file now (instead of at the first batch) so that a bad directory is reported at once. */
+    public synchronized void open() {
+        try {
+            ensureOpen();
+            recovered();
+        } catch (IOException e) {
+            fail(e);
+        }
+    }
+
+    /** Timer work: rotation by age when no batch arrives, and the interval fsync. */
+    public synchronized void tick() {
+        if (channel == null) {
+            return;
+        }
+        long now = clockMs.getAsLong();
+        try {
+            if (sizeBytes > 0 && tooOld(now)) {
+                rotate(now);
+            } else if (dirty && "interval".equals(settings.fsync()) && now - lastFsyncMs >= settings.fsyncIntervalMs()) {
+                fsync(now);
+            }
+        } catch (IOException e) {
+            fail(e);
+        }
+    }
+
+    private boolean tooBig(int adding) {
+        long max = settings.rotateMaxBytes();
+        return max > 0 && sizeBytes + adding > max;
+    }
+
+    private boolean tooOld(long now) {
+        long max = settings.rotateIntervalMs();
+        return max > 0 && now - openedAtMs >= max;
+    }
+
+    private void ensureOpen() throws IOException {
+        if (channel != null) {
+            return;
+        }
+        Settings s = settings;
+        Path dir = s.directory();
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new IOException("cannot create directory " + dir + " (" + reason(e) + ")", e);
+        }
+        if (!Files.isDirectory(dir) || !Files.isWritable(dir)) {
+            throw new IOException("cannot write to directory " + dir + " (" + (Files.isDirectory(dir) ? "permission denied" : "not a directory") + ")");
+        }
+        Path file = currentFile();
+        FileChannel ch;
+        try {
+            ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
+        } catch (IOException e) {
+            throw new IOException("cannot open " + file + " (" + reason(e) + ")", e);
+        }
+        long size = ch.size();
+        long whole = wholeLinesLength(ch, size);
+        if (whole < size) {
+            LOG.warn("{} ended in a partial line of {} bytes (an earlier writer stopped mid-line); cut it off before appending",
+                    file, size - whole);
+            ch.truncate(whole);
+        }
+        ch.position(whole);
+        channel = ch;
+        current = file;
+        sizeBytes = whole;
+        openedAtMs = clockMs.getAsLong();
+        lastFsyncMs = openedAtMs;
+    }
+
+    /** Length of the prefix of the file that ends with a newline (0 if it has none). */
+    static long wholeLinesLength(FileChannel ch, long size) throws IOException {
+        ByteBuffer one = ByteBuffer.allocate(8192);
+        long end = size;
+        while (end > 0) {
+            long start = Math.max(0, end - one.capacity());
+            one.clear().limit((int) (end - start));
+            while (one.hasRemaining()) {
+                if (ch.read(one, start + one.position()) < 0) {
+                    break;
+                }
+            }
+            for (int i = one.position() - 1; i >= 0; i--) {
+                if (one.get(i) == '\n') {
+                    return start + i + 1;
+                }
+            }
+            end = start;
+        }
+        return 0;
+    }
+
+    private void writeWhole(byte[] bytes, int length) throws IOException {
+        long before = sizeBytes;
+        ByteBuffer bb = ByteBuffer.wrap(bytes, 0, length);
+        try {
+            while (bb.hasRemaining()) {
+                channel.write(bb);
+            }
+        } catch (IOException e) {
+            try {
+                channel.truncate(before); // no partial line stays behind
+                channel.position(before);
+            } catch (IOException again) {
+                closeChannel();
+            }
+            throw new IOException(isDiskFull(e) ? "disk full writing " + current + " (" + reason(e) + ")"
+                    : "cannot write " + current + " (" + reason(e) + ")", e);
+        }
+        sizeBytes += length;
+        dirty = true;
+    }
+
+    private void fsync(long now) throws IOException {
+        if (channel != null && dirty) {
+            channel.force(false);
+            dirty = false;
+        }
+        lastFsyncMs = now;
+    }
+
+    private void rotate(long now) throws IOException {
+        if (!"never".equals(settings.fsync())) {
+            fsync(now);
+        }
+        channel.close();
+        channel = null;
+        Settings s = settings;
+        Path rotated = uniqueRotatedName(s, now);
+        Files.move(current, rotated, StandardCopyOption.ATOMIC_MOVE);
+        if (s.gzip()) {
+            gzip(rotated);
+        }
+        rotations++;
+        prune(s);
+    }
+
+    private static Path uniqueRotatedName(Settings s, long now) {
+        String base = s.prefix() + "-" + STAMP.format(Instant.ofEpochMilli(now));
+        Path p = s.directory().resolve(base + ".jsonl");
+        for (int n = 1; Files.exists(p) || Files.exists(p.resolveSibling(p.getFileName() + ".gz")); n++) {
+            p = s.directory().resolve(base + "-" + n + ".jsonl");
+        }
+        return p;
+    }
+
+    private static void gzip(Path file) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".gz.tmp");
+        try (InputStream in = Files.newInputStream(file);
+             OutputStream out = new GZIPOutputStream(Files.newOutputStream(tmp), 65536)) {
+            in.transferTo(out);
+        } catch (IOException e) {
+            Files.deleteIfExists(tmp);
+            throw new IOException("cannot gzip " + file + " (" + reason(e) + "); kept it uncompressed", e);
+        }
+        Files.move(tmp, file.resolveSibling(file.getFileName() + ".gz"), StandardCopyOption.ATOMIC_MOVE);
+        Files.delete(file);
+    }
+
+    /** Rotated files of this prefix, oldest first (their names sort by time). */
+    public static List<Path> rotatedFiles(Path directory, String prefix) throws IOException {
+        List<Path> out = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(directory, prefix + "-*.jsonl{,.gz}")) {
+            ds.forEach(out::add);
+        }
+        out.sort(null);
+        return out;
+    }
+
+    private static void prune(Settings s) throws IOException {
+        if (s.maxFiles() <= 0) {
+            return;
+        }
+        List<Path> rotated = rotatedFiles(s.directory(), s.prefix());
+        for (int i = 0; i < rotated.size() - s.maxFiles(); i++) {
+            Files.deleteIfExists(rotated.get(i));
+        }
+    }
+
+    private void fail(IOException e) {
+        String message = e.getMessage();
+        if (!message.equals(problem)) {
+            LOG.error("file sink: {}; its events are counted as failed until this is fixed (other sinks and probes are not affected)",
+                    message);
+        }
+        problem = message;
+    }
+
+    private void recovered() {
+        if (problem != null) {
+            LOG.info("file sink: writing {} again", current);
+            problem = null;
+        }
+    }
+
+    private static boolean isDiskFull(IOException e) {
+        String m = String.valueOf(e.getMessage());
+        return m.contains("No space left") || m.contains("Disk quota exceeded");
+    }
+
+    private static String reason(IOException e) {
+        String m = e.getMessage();
+        String cls = e.getClass().getSimpleName();
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof java.nio.file.FileSystemException fse && fse.getReason() != null) {
+            return fse.getReason();
+        }
+        return m == null ? cls : m;
+    }
+
+    private void closeChannel() {
+        if (channel == null) {
+            return;
+        }
+        try {
+            if (!"never".equals(settings.fsync()) && dirty) {
+                channel.force(false);
+            }
+            channel.close();
+        } catch (IOException e) {
+            LOG.warn("file sink: closing {}: {}", current, e.toString());
+        }
+        channel = null;
+        dirty = false;
+    }
+
+    @Override
+    public synchronized void close() {
+        closeChannel();
+    }
+
+    /** A ByteArrayOutputStream whose array can be written without a copy. */
+    private static final class Buffer extends ByteArrayOutputStream {
+        Buffer() {
+            super(1 << 16);
+        }
+
+        byte[] bytes() {
+            return buf;
+        }
+    }
+}
