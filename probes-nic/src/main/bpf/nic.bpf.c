@@ -41,6 +41,8 @@ const volatile __u64 sample_one_in = 1;         /* keep 1 segment in N (by hash)
 const volatile __u32 filter_netns = 0;           /* netns inode of the watched devices; 0 = any */
 const volatile __u32 filter_ifindex_count = 0;   /* 0 = every device of that netns */
 const volatile __u32 filter_ifindexes[16] = {};
+const volatile __u32 exclude_port_count = 0;    /* segments from or to these ports are ignored */
+const volatile __u16 exclude_ports[8] = {};
 const volatile __u8 include_loopback = 0;
 const volatile __u8 include_pure_acks = 1;       /* segments without payload */
 
@@ -201,12 +203,16 @@ static __always_inline int handle(struct sk_buff *skb, struct net_device *dev, u
 	}
 	if (payload == 0 && !include_pure_acks)
 		return 0;
-	__sync_fetch_and_add(&segments_seen, segs);
 
 	__u32 seq0 = bpf_ntohl(th.seq);
 	__u32 ack = bpf_ntohl(th.ack_seq);
 	__u16 sport = bpf_ntohs(th.source);
 	__u16 dport = bpf_ntohs(th.dest);
+	for (int i = 0; i < 8; i++) {
+		if (i < exclude_port_count && (exclude_ports[i] == sport || exclude_ports[i] == dport))
+			return 0;
+	}
+	__sync_fetch_and_add(&segments_seen, segs);
 	__u8 tcp_flags = ((__u8 *)&th)[13];
 
 	/* hash of the fields every segment of this skb shares; seq is mixed in per segment */

@@ -18,8 +18,10 @@ import java.util.List;
  * @param ifindexes the devices; empty = every device of the namespace
  * @param includeLoopback whether loopback devices count
  * @param includePureAcks whether segments without payload are recorded
+ * @param excludePorts segments from or to these TCP ports are ignored (e.g. the collector's own)
  */
-record NicFilter(long netnsInode, List<Integer> ifindexes, boolean includeLoopback, boolean includePureAcks) {
+record NicFilter(long netnsInode, List<Integer> ifindexes, boolean includeLoopback, boolean includePureAcks,
+        List<Integer> excludePorts) {
     static final int MAX_INTERFACES = 16;
 
     static NicFilter parse(ConfigReader r) {
@@ -55,8 +57,24 @@ record NicFilter(long netnsInode, List<Integer> ifindexes, boolean includeLoopba
                 r.error("interfaces: no device " + n + " in this agent's network namespace (" + idx + ")");
             }
         }
+        List<Integer> ports = new ArrayList<>();
+        List<String> portList = r.getList("exclude.ports");
+        if (portList.size() > 8) {
+            r.error("exclude.ports: at most 8 (got " + portList.size() + ")");
+        }
+        for (String p : portList) {
+            try {
+                int n = Integer.parseInt(p);
+                if (n < 1 || n > 65535) {
+                    throw new NumberFormatException();
+                }
+                ports.add(n);
+            } catch (NumberFormatException e) {
+                r.error("exclude.ports: " + p + " is not a port number");
+            }
+        }
         return new NicFilter(inode, List.copyOf(ifindexes), r.getBoolean("include.loopback", false),
-                r.getBoolean("include.pure.acks", true));
+                r.getBoolean("include.pure.acks", true), List.copyOf(ports.subList(0, Math.min(8, ports.size()))));
     }
 
     private static long inodeOf(Path p, ConfigReader r) {
@@ -74,6 +92,10 @@ record NicFilter(long netnsInode, List<Integer> ifindexes, boolean includeLoopba
         ByteBuffer b = ByteBuffer.allocate(4 * MAX_INTERFACES).order(ByteOrder.nativeOrder());
         ifindexes.forEach(b::putInt);
         obj.setConstant("filter_ifindexes", b.array());
+        obj.setConstantInt("exclude_port_count", excludePorts.size());
+        ByteBuffer p = ByteBuffer.allocate(2 * 8).order(ByteOrder.nativeOrder());
+        excludePorts.forEach(v -> p.putShort((short) (int) v));
+        obj.setConstant("exclude_ports", p.array());
         obj.setConstant("include_loopback", new byte[] {(byte) (includeLoopback ? 1 : 0)});
         obj.setConstant("include_pure_acks", new byte[] {(byte) (includePureAcks ? 1 : 0)});
     }
