@@ -35,11 +35,13 @@ final class PushEndpoint implements AutoCloseable {
         server.createContext(path, x -> {
             try (x) {
                 if (!"POST".equals(x.getRequestMethod())) {
+                    ingest.refused();
                     reply(x, 405, "POST a push here\n");
                     return;
                 }
                 byte[] body = readLimited(x.getRequestBody(), maxBodyBytes);
                 if (body == null) {
+                    ingest.refused();
                     reply(x, 413, "push larger than max.body.bytes=" + maxBodyBytes + "\n");
                     return;
                 }

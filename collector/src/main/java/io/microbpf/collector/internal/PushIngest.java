@@ -96,6 +96,11 @@ public final class PushIngest {
         return new Result(true, events.size(), null);
     }
 
+    /** Counts a push the endpoint refused before decoding it (wrong method, too large). */
+    public void refused() {
+        matcher.countBatch(false);
+    }
+
     private Result refuse(String why) {
         matcher.countBatch(false);
         return new Result(false, 0, why);

@@ -58,11 +58,18 @@ class NicProbeKernelTest {
     }
 
     private static NicProbeComponent probe(CapturingPublisher pub, String ns, int ifindex, long sampleOneIn, long offsetNs) {
+        return probe(pub, ns, ifindex, sampleOneIn, offsetNs, Map.of());
+    }
+
+    private static NicProbeComponent probe(CapturingPublisher pub, String ns, int ifindex, long sampleOneIn, long offsetNs,
+            Map<String, String> extra) {
         NicProbeComponent p = new NicProbeComponent();
         p.setPublisher(pub);
         p.bindClock(new FixedClock("t", offsetNs));
-        p.activate(Map.of("netns", ns, "interfaces", Integer.toString(ifindex), "sample.one.in", Long.toString(sampleOneIn),
-                "ringbuf.bytes", Integer.toString(16 << 20)));
+        Map<String, Object> cfg = new java.util.HashMap<>(Map.of("netns", ns, "interfaces", Integer.toString(ifindex),
+                "sample.one.in", Long.toString(sampleOneIn), "ringbuf.bytes", Integer.toString(16 << 20)));
+        cfg.putAll(extra);
+        p.activate(cfg);
         assertEquals(ProbeState.RUNNING, p.state(), "probe did not start: " + p.problem());
         return p;
     }
@@ -204,10 +211,16 @@ class NicProbeKernelTest {
         long oneIn = 4;
         NicProbeComponent c = probe(atClient, "/var/run/netns/" + net.client.name(), ThreeHosts.ifindex(net.client, net.clientDev), oneIn, 0);
         NicProbeComponent s = probe(atServer, "/var/run/netns/" + net.server.name(), ThreeHosts.ifindex(net.server, net.serverDev), oneIn, 0);
+        CapturingPublisher excluded = new CapturingPublisher();
+        int serverPort = port++;
+        NicProbeComponent x = probe(excluded, "/var/run/netns/" + net.client.name(), ThreeHosts.ifindex(net.client, net.clientDev), 1, 0,
+                Map.of("exclude.ports", "1," + serverPort));
         try {
             long bytes = 4_000_000;
-            int clientPort = transfer(bytes, port++);
-            settle(c, s);
+            int clientPort = transfer(bytes, serverPort);
+            settle(c, s, x);
+            assertTrue(excluded.events().isEmpty(), "exclude.ports drops the flow in the kernel: " + excluded.events().size());
+            assertEquals(0, x.counters().segmentsSeen());
             List<NicSegmentEvent> sent = of(atClient, "TX", clientPort, true);
             List<NicSegmentEvent> received = of(atServer, "RX", clientPort, true);
             long segments = (bytes + 1447) / 1448;
@@ -221,6 +234,7 @@ class NicProbeKernelTest {
         } finally {
             c.deactivate();
             s.deactivate();
+            x.deactivate();
         }
     }
 }
