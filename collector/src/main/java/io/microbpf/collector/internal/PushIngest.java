@@ -3,7 +3,6 @@ package io.microbpf.collector.internal;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import io.microbpf.clocksync.ClockSync;
@@ -26,7 +25,24 @@ public final class PushIngest {
     public record Result(boolean accepted, int nicRecords, String error) {}
 
     private final ObjectMapper mapper = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
-    private final ObjectReader eventReader = mapper.readerFor(NicSegmentEvent.class);
+    private final ObjectReader eventReader = mapper.readerFor(WireEvent.class);
+
+    /**
+     * One element of "events" as it arrives: a {@link NicSegmentEvent}'s fields plus "type", so an
+     * event is read once, straight from the parser, and dropped unless it is a nic.segment.
+     */
+    @com.fasterxml.jackson.annotation.JsonIgnoreProperties(ignoreUnknown = true)
+    record WireEvent(String type, String direction, int family, String srcAddress, int srcPort, String dstAddress, int dstPort,
+            long seq, long ack, int payloadBytes, int ipId, int tcpFlags, int ifindex, String interfaceName, long netnsInode,
+            int gsoSegments, int segmentIndex, String hook, long monotonicNs, long wallClockNs) {
+        NicSegmentEvent event() {
+            if (direction == null || srcAddress == null || dstAddress == null) {
+                throw new IllegalArgumentException("a nic.segment event without direction or addresses");
+            }
+            return new NicSegmentEvent(direction, family, srcAddress, srcPort, dstAddress, dstPort, seq, ack, payloadBytes, ipId,
+                    tcpFlags, ifindex, interfaceName, netnsInode, gsoSegments, segmentIndex, hook, monotonicNs, wallClockNs);
+        }
+    }
     private final SegmentMatcher matcher;
     private final ClockSync clock;
     private final LongSupplier monotonicNs;
@@ -61,9 +77,9 @@ public final class PushIngest {
                         }
                         sawEvents = true;
                         while (p.nextToken() == JsonToken.START_OBJECT) {
-                            JsonNode n = mapper.readTree(p);
-                            if (NicSegmentEvent.TYPE.equals(n.path("type").asText())) {
-                                events.add(eventReader.readValue(n));
+                            WireEvent w = eventReader.readValue(p);
+                            if (NicSegmentEvent.TYPE.equals(w.type())) {
+                                events.add(w.event());
                             }
                         }
                         if (p.currentToken() != JsonToken.END_ARRAY) {
