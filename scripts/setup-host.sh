@@ -10,7 +10,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 need=()
-for pkg in clang llvm libbpf-dev libbpf1 bpftool iproute2 nftables maven openjdk-17-jdk-headless; do
+for pkg in clang llvm libbpf-dev libbpf1 bpftool iproute2 nftables maven openjdk-17-jdk-headless iperf3; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

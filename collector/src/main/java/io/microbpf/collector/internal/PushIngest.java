@@ -36,8 +36,11 @@ public final class PushIngest {
             long seq, long ack, int payloadBytes, int ipId, int tcpFlags, int ifindex, String interfaceName, long netnsInode,
             int gsoSegments, int segmentIndex, String hook, long monotonicNs, long wallClockNs) {
         NicSegmentEvent event() {
-            if (direction == null || srcAddress == null || dstAddress == null) {
-                throw new IllegalArgumentException("a nic.segment event without direction or addresses");
+            if (!NicSegmentEvent.TX.equals(direction) && !NicSegmentEvent.RX.equals(direction)) {
+                throw new IllegalArgumentException("a nic.segment event's direction must be TX or RX, not " + direction);
+            }
+            if (srcAddress == null || dstAddress == null) {
+                throw new IllegalArgumentException("a nic.segment event without addresses");
             }
             return new NicSegmentEvent(direction, family, srcAddress, srcPort, dstAddress, dstPort, seq, ack, payloadBytes, ipId,
                     tcpFlags, ifindex, interfaceName, netnsInode, gsoSegments, segmentIndex, hook, monotonicNs, wallClockNs);

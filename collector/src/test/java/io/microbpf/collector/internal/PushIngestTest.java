@@ -60,12 +60,13 @@ class PushIngestTest {
         PushIngest in = new PushIngest(m, new FakeClockSync("client"), () -> 0);
         for (String bad : new String[] {"[]", "{\"agent\": 3, \"events\": []}", "{\"agent\": \"a\"}",
             "{\"agent\": \"a\", \"events\": {}}", "{\"agent\": \"a\", \"events\": [1]}", "{\"agent\": \"a\", \"events\": [",
-            "{\"agent\": \"client\", \"events\": [{\"type\": \"nic.segment\", \"seq\": \"x\"}]}"}) {
+            "{\"agent\": \"client\", \"events\": [{\"type\": \"nic.segment\", \"seq\": \"x\"}]}",
+            "{\"agent\": \"client\", \"events\": [{\"type\": \"nic.segment\", \"direction\": \"UP\", \"srcAddress\": \"1.2.3.4\", \"dstAddress\": \"1.2.3.5\"}]}"}) {
             PushIngest.Result r = in.ingest(bad.getBytes(StandardCharsets.UTF_8));
             assertFalse(r.accepted(), bad);
             assertTrue(r.error() != null && !r.error().isBlank() && !r.error().contains("\n"), r.error());
         }
-        assertEquals(7, m.stats().rejectedBatches());
+        assertEquals(8, m.stats().rejectedBatches());
         assertEquals(0, m.stats().records());
     }
 }
