@@ -254,6 +254,7 @@ public class ClockSyncComponent implements ClockSync {
 
         private void receive() {
             ByteBuffer out = ByteBuffer.allocate(ProbePacket.MAX_BYTES);
+            RealtimeToMonotonic realtime = new RealtimeToMonotonic();
             while (!closing) {
                 TimestampedUdp.Datagram d;
                 try {
@@ -269,7 +270,7 @@ public class ClockSyncComponent implements ClockSync {
                 }
                 // t2 for a request, t4 for a reply: the kernel's receive time, else now
                 long t = d.kernelRealtimeNs() != 0
-                        ? d.kernelRealtimeNs() - Clocks.offsetNs(Clocks.monotonicNs()) + injectedOffsetNs
+                        ? realtime.toMonotonic(d.kernelRealtimeNs()) + injectedOffsetNs
                         : nowNs();
                 ProbePacket p = ProbePacket.parse(d.payload());
                 if (p == null) {

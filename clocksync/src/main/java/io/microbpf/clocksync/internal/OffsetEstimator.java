@@ -7,9 +7,9 @@ import java.util.Deque;
  * The NTP arithmetic for one peer over a sliding window of exchanges. For an exchange with t1 (we
  * send), t2 (peer receives), t3 (peer replies), t4 (we receive), each in its own side's clock:
  * offset θ = ((t2 − t1) + (t3 − t4)) / 2 and delay δ = (t4 − t1) − (t3 − t2). Whatever the path
- * asymmetry, the true offset lies within θ ± δ/2. The estimate is the θ of the exchange with the
- * smallest δ in the window (the most recent one among equals); its bound is that δ/2 plus the
- * maximum drift allowance ({@link #MAX_DRIFT_PPM}) over the sample's age. The drift fitted over the
+ * asymmetry, the true offset lies within θ ± δ/2. The estimate combines the exchanges whose δ is
+ * close to the smallest of the window (see {@link #estimate}); its bound is their largest δ/2 plus
+ * the maximum drift allowance ({@link #MAX_DRIFT_PPM}) over their age. The drift fitted over the
  * window is reported but not used to extrapolate: a fit through noisy offsets can be far off, and
  * an extrapolation error would not be covered by the bound. Not thread-safe.
  */
@@ -52,7 +52,21 @@ final class OffsetEstimator {
         return samples.size();
     }
 
-    /** The estimate at local instant {@code nowNs}; null without samples. */
+    /** Samples whose round trip is at most this much worse than the best one are averaged with it. */
+    static long closeEnough(long bestDelayNs) {
+        return bestDelayNs + bestDelayNs / 4 + 5_000;
+    }
+
+    /** At most this many of the closest samples (the most recent ones) are averaged. */
+    static final int COMBINED = 8;
+
+    /**
+     * The estimate at local instant {@code nowNs}; null without samples. The offset is the mean θ of
+     * the most recent (up to {@link #COMBINED}) samples whose δ is within {@link #closeEnough} of the
+     * window's best: one lucky exchange then moves the estimate less. Each of those θ lies within
+     * δ/2 of the truth (plus drift since it was taken), so their mean lies within the largest such
+     * bound: that is the error bound.
+     */
     Estimate estimate(long nowNs) {
         Sample best = null;
         for (Sample s : samples) {
@@ -63,11 +77,23 @@ final class OffsetEstimator {
         if (best == null) {
             return null;
         }
+        long limit = closeEnough(best.delayNs());
+        int n = 0;
+        double sum = 0;
+        long bound = 0;
+        java.util.Iterator<Sample> newestFirst = samples.descendingIterator();
+        while (newestFirst.hasNext() && n < COMBINED) {
+            Sample s = newestFirst.next();
+            if (s.delayNs() > limit) {
+                continue;
+            }
+            n++;
+            sum += s.offsetNs();
+            long age = Math.max(0, nowNs - s.t4());
+            bound = Math.max(bound, (s.delayNs() + 1) / 2 + (long) Math.ceil(MAX_DRIFT_PPM * 1e-6 * age));
+        }
         double drift = drift(best.delayNs());
-        long age = Math.max(0, nowNs - best.t4());
-        long offset = best.offsetNs();
-        long bound = best.delayNs() / 2 + (long) Math.ceil(MAX_DRIFT_PPM * 1e-6 * age);
-        return new Estimate(offset, bound, drift, best.delayNs(), samples.size());
+        return new Estimate(Math.round(sum / n), bound, drift, best.delayNs(), samples.size());
     }
 
     /**

@@ -27,6 +27,18 @@ class OffsetEstimatorTest {
     }
 
     @Test
+    void samplesCloseToTheBestAreAveragedAndTheBoundCoversTheWorstOfThem() {
+        OffsetEstimator e = new OffsetEstimator(16);
+        e.add(exchange(0, 1000, 30_000, 10_000, 0));          // δ 40 µs, θ off by +10 µs
+        e.add(exchange(1_000_000, 1000, 12_000, 32_000, 0));  // δ 44 µs, θ off by -10 µs
+        e.add(exchange(2_000_000, 1000, 200_000, 10_000, 0)); // δ 210 µs: not close enough
+        OffsetEstimator.Estimate est = e.estimate(3_000_000);
+        assertEquals(1000, est.offsetNs(), "the two close samples' errors cancel");
+        assertEquals(40_000, est.bestDelayNs());
+        assertTrue(est.errorBoundNs() >= 22_000 && est.errorBoundNs() < 22_100, est.toString());
+    }
+
+    @Test
     void theTrueOffsetIsAlwaysWithinTheBoundWhateverTheAsymmetry() {
         Random r = new Random(7);
         long offset = -3_141_592_653L;
@@ -68,7 +80,8 @@ class OffsetEstimatorTest {
         }
         OffsetEstimator.Estimate est = e.estimate(19 * 500_000_000L + 1_000_000_000L);
         assertEquals(ppm, est.driftPpm(), 0.5);
-        assertEquals(1_000_000 + Math.round(ppm * 1e-6 * 19 * 500_000_000L), est.offsetNs(), "the latest of equally good samples");
+        // equally good samples: the 8 most recent are averaged (samples 12..19)
+        assertEquals(1_000_000 + Math.round(ppm * 1e-6 * 15.5 * 500_000_000L), est.offsetNs(), 2, "mean of the 8 latest");
         long truth = 1_000_000 + Math.round(ppm * 1e-6 * (19 * 500_000_000L + 1_000_000_000L));
         assertTrue(Math.abs(est.offsetNs() - truth) <= est.errorBoundNs(), est + " truth " + truth);
     }

@@ -56,6 +56,7 @@ class MultiHostKernelTest {
     static AgentProcess client;
     static AgentProcess server;
     static NicProbeComponent observer;
+    static NicProbeComponent observerAtServer;
     static final List<NicSegmentEvent> truth = new ArrayList<>();
 
     record FixedClock(String agentId, long injectedOffsetNs) implements AgentClock {
@@ -69,19 +70,10 @@ class MultiHostKernelTest {
     static void hosts() throws Exception {
         KernelTestSupport.requireKernel();
         net = new ThreeHosts("nl-", "nl", 20);
-        observer = new NicProbeComponent();
-        observer.setPublisher(new EventPublisher() {
-            @Override
-            public void publish(List<Event> batch) {
-                synchronized (truth) {
-                    batch.forEach(e -> truth.add((NicSegmentEvent) e));
-                }
-            }
-        });
-        observer.bindClock(new FixedClock("truth", 0));
-        observer.activate(Map.of("netns", "any", "sample.one.in", Long.toString(SAMPLE_ONE_IN),
-                "exclude.ports", Integer.toString(COLLECTOR_PORT), "ringbuf.bytes", Integer.toString(16 << 20)));
-        assertEquals(ProbeState.RUNNING, observer.state(), observer.problem());
+        // Two observers (the machine is shared: "any namespace" would also see other people's traffic),
+        // one per end host's namespace, both in the raw kernel clock.
+        observer = observer(net.client.name());
+        observerAtServer = observer(net.server.name());
         List<String> clockCommon = List.of("clock.interval.ms=500", "clock.burst=4", "clock.window=256");
         List<String> nicCommon = List.of("nic.sample.one.in=" + SAMPLE_ONE_IN, "nic.exclude.ports=" + COLLECTOR_PORT);
         List<String> c = new ArrayList<>(List.of("clock.agent.id=client", "clock.listen.port=" + CLIENT_CLOCK_PORT,
@@ -99,6 +91,23 @@ class MultiHostKernelTest {
         server = new AgentProcess("server", net.server.name(), s);
     }
 
+    private static NicProbeComponent observer(String netns) {
+        NicProbeComponent o = new NicProbeComponent();
+        o.setPublisher(new EventPublisher() {
+            @Override
+            public void publish(List<Event> batch) {
+                synchronized (truth) {
+                    batch.forEach(e -> truth.add((NicSegmentEvent) e));
+                }
+            }
+        });
+        o.bindClock(new FixedClock("truth", 0));
+        o.activate(Map.of("netns", "/var/run/netns/" + netns, "sample.one.in", Long.toString(SAMPLE_ONE_IN),
+                "exclude.ports", Integer.toString(COLLECTOR_PORT), "ringbuf.bytes", Integer.toString(16 << 20)));
+        assertEquals(ProbeState.RUNNING, o.state(), o.problem());
+        return o;
+    }
+
     @AfterAll
     static void teardown() {
         if (client != null) {
@@ -109,6 +118,9 @@ class MultiHostKernelTest {
         }
         if (observer != null) {
             observer.deactivate();
+        }
+        if (observerAtServer != null) {
+            observerAtServer.deactivate();
         }
         if (net != null) {
             net.close();
@@ -191,7 +203,8 @@ class MultiHostKernelTest {
             assertEquals(expected, f.path("count").asLong(), "each crafted segment of " + flow + " matched its own RX: " + f);
             assertTrue(f.path("maxNs").asLong() < 1_000_000, "a cross-flow pair would be 2 ms apart: " + f);
         }
-        assertEquals(0, netlat.path("stats").path("negativeClamped").asLong(), "no pair with RX before TX: " + netlat.path("stats"));
+        // (negativeClamped may be non-zero here: these segments take a few µs, less than the clock-sync error; a
+        // cross-flow pair would be off by 2 ms, which the count and max checks above catch)
         assertEquals(0, netlat.path("stats").path("duplicates").asLong(), netlat.path("stats").toString());
     }
 
@@ -257,16 +270,17 @@ class MultiHostKernelTest {
                 t = truth.size();
             }
             String now = cn.path("events").asLong() + "/" + sn.path("events").asLong() + "/" + records + "/" + t + "/"
-                    + observer.events();
+                    + observer.events() + "/" + observerAtServer.events();
             boolean drained = cn.path("pushPending").asLong() == 0 && sn.path("pushPending").asLong() == 0;
             stable = drained && now.equals(last) ? stable + 1 : 0;
             last = now;
         }
-        assertEquals(0, client.ask("nic").path("lost").asLong());
-        assertEquals(0, server.ask("nic").path("lost").asLong());
+        assertEquals(0, client.ask("nic").path("lost").asLong(), "client agent lost records");
+        assertEquals(0, server.ask("nic").path("lost").asLong(), "server agent lost records");
         assertEquals(0, client.ask("nic").path("pushDropped").asLong());
         assertEquals(0, server.ask("nic").path("pushDropped").asLong());
-        assertEquals(0, observer.lost());
+        assertEquals(0, observer.lost(), "observer at the client lost records");
+        assertEquals(0, observerAtServer.lost(), "observer at the server lost records");
     }
 
     record Key(String src, int sport, String dst, int dport, long seq, long ack, int len, int ipId) {
@@ -315,6 +329,9 @@ class MultiHostKernelTest {
     }
 
     private static Compared compare(String phase) throws Exception {
+        JsonNode peer = client.ask("clock").get(0);
+        System.out.printf("%s: client's estimate of the server's offset is off by %d ns (bound %d ns, best round trip %d ns)%n",
+                phase, peer.path("offsetNs").asLong() - INJECTED_NS, peer.path("errorBoundNs").asLong(), peer.path("bestRoundTripNs").asLong());
         JsonNode netlat = client.ask("netlat");
         LatencySummary cs = null;
         LatencySummary sc = null;
