@@ -12,7 +12,7 @@ fi
 need=()
 # prometheus: for promtool (the sinks/http tests check /metrics with "promtool check metrics");
 # chromium: the web page test opens /microbpf/ in headless Chromium
-for pkg in clang llvm libbpf-dev libbpf1 bpftool iproute2 nftables maven openjdk-17-jdk-headless prometheus chromium; do
+for pkg in clang llvm libbpf-dev libbpf1 bpftool iproute2 nftables maven openjdk-17-jdk-headless prometheus chromium iperf3; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
