@@ -39,7 +39,7 @@ import org.ops4j.pax.exam.spi.reactors.PerClass;
 @RunWith(BpfPaxExam.class)
 @ExamReactorStrategy(PerClass.class)
 public class NetlatIT {
-    static final String COLLECTOR_PORT = System.getProperty("itest.httpPort", "18301");
+    static final String COLLECTOR_PORT = System.getProperty("itest.collectorPort", "18301");
     static final String CLOCK_PORT = "24381";
 
     @Inject
@@ -105,8 +105,20 @@ public class NetlatIT {
         for (String body : new String[] {
             "{\"agent\":\"itest\",\"sentWallNs\":1,\"events\":[" + event("TX", t) + ",{\"type\":\"tcp.connection\",\"kind\":\"CLOSE\"}]}",
             "{\"agent\":\"loop\",\"sentWallNs\":1,\"events\":[" + event("RX", t + 3_000_000) + "]}"}) {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(url).header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+            HttpRequest request = HttpRequest.newBuilder(url).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+            HttpResponse<String> r = null;
+            // the collector component binds its endpoint asynchronously after the feature install returns
+            for (int i = 0; r == null; i++) {
+                try {
+                    r = http.send(request, HttpResponse.BodyHandlers.ofString());
+                } catch (java.io.IOException notListeningYet) {
+                    if (i >= 100) {
+                        throw new AssertionError("collector endpoint " + url + " not reachable after 20 s", notListeningYet);
+                    }
+                    Thread.sleep(200);
+                }
+            }
             assertEquals("push answered: " + r.body(), 204, r.statusCode());
         }
         String netlat = shell.execute("microbpf:netlat -f", 30, TimeUnit.SECONDS);
