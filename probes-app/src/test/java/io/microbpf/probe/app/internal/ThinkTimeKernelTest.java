@@ -3,6 +3,7 @@ package io.microbpf.probe.app.internal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.microbpf.api.Clocks;
 import io.microbpf.api.ProbeState;
 import io.microbpf.probe.app.AppExchangeEvent;
 import io.microbpf.test.CapturingPublisher;
@@ -120,6 +121,7 @@ class ThinkTimeKernelTest {
     /** Runs one keep-alive session through the probe; returns server-side and client-side exchanges. */
     static List<List<AppExchangeEvent>> session(boolean v6, int n, int reqBytes, int respBytes, long thinkMs,
             long readDelayMs, Truth[] truth) throws Exception {
+        long t0 = Clocks.monotonicNs(); // namespace inodes are reused: only this run's events count
         try (Testbed bed = Testbed.create()) {
             InetAddress addr = bed.serverAddress(v6);
             ServerSocket server = bed.server.submit(() -> new ServerSocket(PORT, 50, addr)).get();
@@ -131,14 +133,14 @@ class ThinkTimeKernelTest {
             long serverNs = bed.server.inode();
             long clientNs = bed.client.inode();
             List<AppExchangeEvent> onServer = PUBLISHER.await(AppExchangeEvent.class,
-                    e -> e.netnsInode() == serverNs && e.localPort() == PORT && e.remotePort() == clientPort, n, 10_000);
+                    e -> e.monotonicNs() > t0 && e.netnsInode() == serverNs && e.localPort() == PORT && e.remotePort() == clientPort, n, 10_000);
             List<AppExchangeEvent> onClient = PUBLISHER.await(AppExchangeEvent.class,
-                    e -> e.netnsInode() == clientNs && e.localPort() == clientPort && e.remotePort() == PORT, n, 10_000);
+                    e -> e.monotonicNs() > t0 && e.netnsInode() == clientNs && e.localPort() == clientPort && e.remotePort() == PORT, n, 10_000);
             Thread.sleep(300); // nothing more may come
             onServer = PUBLISHER.await(AppExchangeEvent.class,
-                    e -> e.netnsInode() == serverNs && e.localPort() == PORT && e.remotePort() == clientPort, 0, 0);
+                    e -> e.monotonicNs() > t0 && e.netnsInode() == serverNs && e.localPort() == PORT && e.remotePort() == clientPort, 0, 0);
             onClient = PUBLISHER.await(AppExchangeEvent.class,
-                    e -> e.netnsInode() == clientNs && e.localPort() == clientPort && e.remotePort() == PORT, 0, 0);
+                    e -> e.monotonicNs() > t0 && e.netnsInode() == clientNs && e.localPort() == clientPort && e.remotePort() == PORT, 0, 0);
             String family = v6 ? "fd10:230:" : "10.230.";
             for (AppExchangeEvent e : onServer) {
                 assertEquals(AppExchangeEvent.SERVER, e.role(), e.summary());
