@@ -159,8 +159,8 @@ class NginxAbKernelTest {
                 }
                 System.out.printf("  %d pairs; smallest (client request - server think) %.1f µs; server think p50 %.1f µs,"
                         + " client request p50 %.1f µs%n", onClient.size(), worst / 1e3,
-                        ThinkTimeKernelTest.median(ThinkTimeKernelTest.values(onServer, AppExchangeEvent::thinkNs)) / 1e3,
-                        ThinkTimeKernelTest.median(ThinkTimeKernelTest.values(onClient, AppExchangeEvent::requestNs)) / 1e3);
+                        AppProbeKernelTest.median(AppProbeKernelTest.values(onServer, AppExchangeEvent::thinkNs)) / 1e3,
+                        AppProbeKernelTest.median(AppProbeKernelTest.values(onClient, AppExchangeEvent::requestNs)) / 1e3);
             }
         } finally {
             NetNsExec.deleteTree(dir);

@@ -15,7 +15,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -32,7 +31,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * the response, and measures that interval itself) and a reader that delays its read, over one
  * keep-alive connection between two namespaces, IPv4 and IPv6.
  */
-class ThinkTimeKernelTest {
+class AppProbeKernelTest {
     static final int PORT = 23010;
     static final CapturingPublisher PUBLISHER = new CapturingPublisher();
     static AppProbeComponent probe;
@@ -223,5 +222,74 @@ class ThinkTimeKernelTest {
         assertTrue(queue >= 25_000_000, "queue median " + queue + " ns");
         assertTrue(queue <= 40_000_000, "queue median " + queue + " ns: more than the delay");
         assertClientCoversServer(sides.get(0), sides.get(1));
+    }
+
+    @ParameterizedTest(name = "IPv6={0}")
+    @CsvSource({"false", "true"})
+    void requestsAndResponsesSpanningManySegmentsAreOneExchangeEach(boolean v6) throws Exception {
+        Truth[] truth = new Truth[1];
+        List<List<AppExchangeEvent>> sides = session(v6, 10, 200_000, 1_000_000, 5, 0, truth);
+        assertComplete(sides.get(0), 10, 200_000);
+        assertComplete(sides.get(1), 10, 200_000);
+        long think = median(values(sides.get(0), AppExchangeEvent::thinkNs));
+        long truthThink = median(truth[0].thinkNs());
+        System.out.printf("IPv6=%s 200 KB requests / 1 MB responses: think median %.3f ms (server's own %.3f ms)%n", v6,
+                think / 1e6, truthThink / 1e6);
+        assertTrue(Math.abs(think - truthThink) <= 500_000, "think median " + think + " ns vs the server's own " + truthThink);
+        assertClientCoversServer(sides.get(0), sides.get(1));
+    }
+
+    /**
+     * A client pipelines three 100-byte requests in one write; the server reads and answers them one at
+     * a time with 10 ms think each. The server side splits them by its reads: three exchanges whose
+     * request bytes follow each other, the second and third having waited in the socket queue while the
+     * server worked on the ones before. The client side sees one turn (one write, then responses): one
+     * exchange of 300 bytes, answered by the first response.
+     */
+    @ParameterizedTest(name = "IPv6={0}")
+    @CsvSource({"false", "true"})
+    void pipelinedRequestsAreSplitByTheServersReads(boolean v6) throws Exception {
+        int batches = 5;
+        long t0 = Clocks.monotonicNs();
+        try (Testbed bed = Testbed.create()) {
+            InetAddress addr = bed.serverAddress(v6);
+            ServerSocket server = bed.server.submit(() -> new ServerSocket(PORT, 50, addr)).get();
+            Future<Truth> srv = bed.server.submit(() -> serve(server, 3 * batches, 100, 500, 10, 0));
+            int clientPort = bed.client.submit(() -> {
+                try (Socket c = new Socket()) {
+                    c.setTcpNoDelay(true);
+                    c.connect(new InetSocketAddress(addr, PORT), 5000);
+                    for (int b = 0; b < batches; b++) {
+                        c.getOutputStream().write(new byte[300]); // three requests at once
+                        new DataInputStream(c.getInputStream()).readFully(new byte[1500]);
+                    }
+                    return c.getLocalPort();
+                }
+            }).get(60, TimeUnit.SECONDS);
+            srv.get(30, TimeUnit.SECONDS);
+            server.close();
+            long serverNs = bed.server.inode();
+            long clientNs = bed.client.inode();
+            List<AppExchangeEvent> onServer = PUBLISHER.await(AppExchangeEvent.class, e -> e.monotonicNs() > t0
+                    && e.netnsInode() == serverNs && e.localPort() == PORT && e.remotePort() == clientPort, 3 * batches, 10_000);
+            List<AppExchangeEvent> onClient = PUBLISHER.await(AppExchangeEvent.class, e -> e.monotonicNs() > t0
+                    && e.netnsInode() == clientNs && e.localPort() == clientPort, batches, 10_000);
+            assertComplete(onServer, 3 * batches, 100);
+            assertComplete(onClient, batches, 300);
+            for (int b = 0; b < batches; b++) {
+                AppExchangeEvent c = onClient.get(b);
+                for (int i = 0; i < 3; i++) {
+                    AppExchangeEvent s = onServer.get(3 * b + i);
+                    assertEquals((c.requestStartSeq() + 100L * i) & 0xffffffffL, s.requestStartSeq(), s.summary());
+                    assertTrue(Math.abs(s.thinkNs() - 10_000_000) < 3_000_000, s.summary());
+                    // queued behind the requests before it: at least their think time
+                    assertTrue(s.queueNs() >= i * 10_000_000L, s.summary());
+                }
+                AppExchangeEvent first = onServer.get(3 * b);
+                assertTrue(c.requestNs() >= first.queueNs() + first.thinkNs() + first.sendNs(), c.summary() + " vs " + first.summary());
+                assertTrue(c.requestNs() < onServer.get(3 * b + 1).thinkNs() + first.thinkNs(),
+                        "answered by the first response: " + c.summary());
+            }
+        }
     }
 }
