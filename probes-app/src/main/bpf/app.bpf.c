@@ -37,6 +37,7 @@ MICROBPF_EXPORT_STRUCT(app_exchange);
 #define TCP_CLOSE 7
 #define IPPROTO_TCP 6
 #define MSG_PEEK 2
+#define RCV_SHUTDOWN 1
 #define SOCK_STREAM 1
 #define ETH_P_IP 0x0800
 #define ETH_P_IPV6 0x86DD
@@ -71,7 +72,8 @@ struct app_conn {
 	__u32 tx_index;              /* server: oldest exchange whose response is written but not yet sent */
 	__u8 role;
 	__u8 turn;                   /* TURN_*: the application's last call on the socket */
-	__u8 pad[2];
+	__u8 have_rcv_end;           /* rcv_end is set */
+	__u8 pad;
 };
 
 struct exchange_key {
@@ -236,19 +238,27 @@ static __always_inline __u64 arrival_of(struct app_conn *c, __u32 seq_end)
 
 /* ---- the boundaries, independent of the hook that reports them ---- */
 
-/* In-order data became readable; rcv_nxt / snd_una / write_seq are the socket's values now. */
-static __always_inline void on_data_queued(struct sock *sk, __u64 cookie, __u32 rcv_nxt, __u32 snd_una,
-					   __u32 write_seq, __u64 now)
+/*
+ * In-order data became readable. data_end = one past the last payload byte queued (rcv_nxt less the
+ * peer's FIN, which also wakes the reader but is no data); snd_una / write_seq / copied_seq are the
+ * socket's values now.
+ */
+static __always_inline void on_data_queued(struct sock *sk, __u64 cookie, __u32 data_end, __u32 snd_una,
+					   __u32 write_seq, __u32 copied_seq, __u64 now)
 {
 	struct app_conn *c = conn_get_or_create(sk, cookie, APP_ROLE_UNKNOWN);
 	if (!c)
 		return;
-	__u32 prev_end = c->rcv_end;
+	/* where the new bytes start: the end of the last arrival, or the reader's position */
+	__u32 prev_end = c->have_rcv_end ? c->rcv_end : copied_seq;
+	if ((__s32)(data_end - prev_end) <= 0)
+		return; /* a FIN, or nothing new */
 	__u32 slot = c->arrival_next & (ARRIVALS - 1);
 	c->arrival_ns[slot] = now;
-	c->arrival_end[slot] = rcv_nxt;
+	c->arrival_end[slot] = data_end;
 	c->arrival_next++;
-	c->rcv_end = rcv_nxt;
+	c->rcv_end = data_end;
+	c->have_rcv_end = 1;
 	if (c->role != APP_ROLE_CLIENT)
 		return;
 	struct app_exchange *ex = exchange_get(cookie, c->open_index);
@@ -427,8 +437,9 @@ static __always_inline void data_queued(struct sock *sk, __u64 cookie)
 	if (!cookie || !is_tcp(sk))
 		return;
 	struct tcp_sock *tp = (struct tcp_sock *)sk;
-	on_data_queued(sk, cookie, BPF_CORE_READ(tp, rcv_nxt), BPF_CORE_READ(tp, snd_una),
-		       BPF_CORE_READ(tp, write_seq), bpf_ktime_get_ns());
+	__u32 fin = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown) & RCV_SHUTDOWN;
+	on_data_queued(sk, cookie, BPF_CORE_READ(tp, rcv_nxt) - fin, BPF_CORE_READ(tp, snd_una),
+		       BPF_CORE_READ(tp, write_seq), BPF_CORE_READ(tp, copied_seq), bpf_ktime_get_ns());
 }
 
 SEC("fentry/tcp_data_ready")
