@@ -10,7 +10,8 @@
  * "the response carries ack = the request's last byte + 1").
  *
  * Boundaries and their hooks, in order of preference (the Java side picks the first that loads):
- *   state change: fentry/tcp_set_state, tp_btf/inet_sock_set_state, tracepoint/sock/inet_sock_set_state
+ *   state change: fentry/tcp_set_state, tp_btf/inet_sock_set_state, sockops (ESTABLISHED_CB + STATE_CB),
+ *                 tracepoint/sock/inet_sock_set_state
  *   data queued:  fentry/tcp_data_ready, tp_btf/sk_data_ready, tracepoint/sock/sk_data_ready
  *   app read:     fentry/skb_copy_datagram_iter (seed), tp_btf/skb_copy_datagram_iovec,
  *                 tracepoint/skb/skb_copy_datagram_iovec, tp_btf/sock_recv_length, tracepoint/sock/sock_recv_length
@@ -114,18 +115,22 @@ static __always_inline bool is_tcp(struct sock *sk)
 	       BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP && BPF_CORE_READ(sk, sk_type) == SOCK_STREAM;
 }
 
-static __always_inline bool wanted(struct sock *sk)
+static __always_inline bool wanted_ports(__u16 lport, __u16 rport)
 {
 	if (!filter_port_count)
 		return true;
-	__u16 lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	__u16 rport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	bool hit = false;
 	for (int i = 0; i < 8; i++) {
 		if (i < filter_port_count && (filter_ports[i] == lport || filter_ports[i] == rport))
 			hit = true;
 	}
 	return hit;
+}
+
+static __always_inline bool wanted(struct sock *sk)
+{
+	return !filter_port_count || wanted_ports(BPF_CORE_READ(sk, __sk_common.skc_num),
+						  __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport)));
 }
 
 static __always_inline void fill_identity(struct app_exchange *e, struct sock *sk)
@@ -418,6 +423,36 @@ int BPF_PROG(state_tp_btf, const struct sock *sk, const int oldstate, const int 
 {
 	on_state((struct sock *)sk, bpf_get_socket_cookie((void *)sk), oldstate, newstate);
 	return 0;
+}
+
+/*
+ * sockops: ACTIVE/PASSIVE_ESTABLISHED_CB give the role and generate the socket cookie (which the
+ * classic-tracepoint fallbacks can only read once generated); STATE_CB (enabled here per socket)
+ * gives the close.
+ */
+SEC("sockops")
+int state_sockops(struct bpf_sock_ops *skops)
+{
+	switch (skops->op) {
+	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
+	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB: {
+		if (skops->family != MICROBPF_AF_INET && skops->family != MICROBPF_AF_INET6)
+			break;
+		__u64 cookie = bpf_get_socket_cookie(skops);
+		if (!cookie || !wanted_ports(skops->local_port, bpf_ntohl(skops->remote_port)))
+			break;
+		struct app_conn fresh = {};
+		fresh.role = skops->op == BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB ? APP_ROLE_SERVER : APP_ROLE_CLIENT;
+		bpf_map_update_elem(&conns, &cookie, &fresh, BPF_NOEXIST);
+		bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
+		break;
+	}
+	case BPF_SOCK_OPS_STATE_CB:
+		if (skops->args[1] == TCP_CLOSE)
+			on_close(bpf_get_socket_cookie(skops), bpf_ktime_get_ns());
+		break;
+	}
+	return 1;
 }
 
 SEC("tracepoint/sock/inet_sock_set_state")

@@ -56,6 +56,7 @@ public class AppProbeComponent extends BpfProbe<AppProbeComponent.Settings> impl
     static final AttachPoint STATE_CHANGE = AttachPoint.optional("tcp-state-change",
             new HookCandidate("state_fentry", AttachKind.FENTRY, "fentry/tcp_set_state"),
             new HookCandidate("state_tp_btf", AttachKind.TP_BTF, "tp_btf/inet_sock_set_state"),
+            new HookCandidate("state_sockops", AttachKind.SOCKOPS, "sockops (ESTABLISHED_CB, STATE_CB)"),
             new HookCandidate("state_tracepoint", AttachKind.TRACEPOINT, "tracepoint/sock/inet_sock_set_state"));
     static final AttachPoint DATA_QUEUED = AttachPoint.required("data-queued",
             new HookCandidate("queued_fentry", AttachKind.FENTRY, "fentry/tcp_data_ready"),

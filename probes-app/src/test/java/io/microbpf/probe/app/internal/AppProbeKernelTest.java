@@ -120,6 +120,11 @@ class AppProbeKernelTest {
     /** Runs one keep-alive session through the probe; returns server-side and client-side exchanges. */
     static List<List<AppExchangeEvent>> session(boolean v6, int n, int reqBytes, int respBytes, long thinkMs,
             long readDelayMs, Truth[] truth) throws Exception {
+        return session(PUBLISHER, v6, n, reqBytes, respBytes, thinkMs, readDelayMs, truth);
+    }
+
+    static List<List<AppExchangeEvent>> session(CapturingPublisher publisher, boolean v6, int n, int reqBytes,
+            int respBytes, long thinkMs, long readDelayMs, Truth[] truth) throws Exception {
         long t0 = Clocks.monotonicNs(); // namespace inodes are reused: only this run's events count
         try (Testbed bed = Testbed.create()) {
             InetAddress addr = bed.serverAddress(v6);
@@ -131,14 +136,14 @@ class AppProbeKernelTest {
             server.close();
             long serverNs = bed.server.inode();
             long clientNs = bed.client.inode();
-            List<AppExchangeEvent> onServer = PUBLISHER.await(AppExchangeEvent.class,
+            List<AppExchangeEvent> onServer = publisher.await(AppExchangeEvent.class,
                     e -> e.monotonicNs() > t0 && e.netnsInode() == serverNs && e.localPort() == PORT && e.remotePort() == clientPort, n, 10_000);
-            List<AppExchangeEvent> onClient = PUBLISHER.await(AppExchangeEvent.class,
+            List<AppExchangeEvent> onClient = publisher.await(AppExchangeEvent.class,
                     e -> e.monotonicNs() > t0 && e.netnsInode() == clientNs && e.localPort() == clientPort && e.remotePort() == PORT, n, 10_000);
             Thread.sleep(300); // nothing more may come
-            onServer = PUBLISHER.await(AppExchangeEvent.class,
+            onServer = publisher.await(AppExchangeEvent.class,
                     e -> e.monotonicNs() > t0 && e.netnsInode() == serverNs && e.localPort() == PORT && e.remotePort() == clientPort, 0, 0);
-            onClient = PUBLISHER.await(AppExchangeEvent.class,
+            onClient = publisher.await(AppExchangeEvent.class,
                     e -> e.monotonicNs() > t0 && e.netnsInode() == clientNs && e.localPort() == clientPort && e.remotePort() == PORT, 0, 0);
             String family = v6 ? "fd10:230:" : "10.230.";
             for (AppExchangeEvent e : onServer) {
