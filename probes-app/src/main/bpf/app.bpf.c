@@ -36,6 +36,7 @@ MICROBPF_EXPORT_STRUCT(app_exchange);
 #define TCP_SYN_SENT 2
 #define TCP_SYN_RECV 3
 #define TCP_CLOSE 7
+#define TCP_LISTEN 10
 #define IPPROTO_TCP 6
 #define MSG_PEEK 2
 #define RCV_SHUTDOWN 1
@@ -469,7 +470,8 @@ int state_tracepoint(struct trace_event_raw_inet_sock_set_state *ctx)
 
 static __always_inline void data_queued(struct sock *sk, __u64 cookie)
 {
-	if (!cookie || !is_tcp(sk))
+	/* a listener's data_ready means "a connection to accept": not data */
+	if (!cookie || !is_tcp(sk) || BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_LISTEN)
 		return;
 	struct tcp_sock *tp = (struct tcp_sock *)sk;
 	__u32 fin = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown) & RCV_SHUTDOWN;
