@@ -59,9 +59,15 @@ const volatile __u32 filter_port_count = 0;
 const volatile __u16 filter_ports[8] = {}; /* local or remote port must be one of these; 0 count = any */
 const volatile __u64 exchange_timeout_ns = 30000000000ULL;
 
-/* Pending-map bookkeeping: live = inserted - removed - evicted (user space derives evictions). */
+/*
+ * Pending-map bookkeeping. LRU evictions are invisible to programs; expire_exchanges derives them:
+ * evicted = inserted - removed - live, where live is counted by its walk. The counters move while
+ * it walks, so it keeps a lower bound (inserted before the walk - removed after it - counted), and
+ * the maximum of those: exact whenever the map is quiet, never more than the true count.
+ */
 __u64 pending_inserted = 0;
 __u64 pending_removed = 0;
+__u64 pending_evicted = 0;
 
 /* Per-connection state (key: socket cookie). */
 struct app_conn {
@@ -187,7 +193,12 @@ static __always_inline void exchange_remove(__u64 cookie, __u32 index)
 		__sync_fetch_and_add(&pending_removed, 1);
 }
 
-/* Copies a finished exchange into the ring buffer. */
+/*
+ * Copies a finished exchange into the ring buffer. The reader is woken only once WAKEUP_BYTES are
+ * waiting (its poll timeout collects the rest): one wake-up per record costs the producer an
+ * irq_work and the reader a context switch, at up to one record per request.
+ */
+#define WAKEUP_BYTES (64 * 1024)
 static __always_inline void emit(struct app_exchange *ex, __u8 outcome, __u64 now)
 {
 	ex->outcome = outcome;
@@ -196,7 +207,9 @@ static __always_inline void emit(struct app_exchange *ex, __u8 outcome, __u64 no
 		return;
 	__builtin_memcpy(e, ex, sizeof(*e));
 	e->ts_ns = now;
-	bpf_ringbuf_submit(e, 0);
+	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP
+										     : BPF_RB_NO_WAKEUP;
+	bpf_ringbuf_submit(e, flags);
 }
 
 static __always_inline void emit_and_remove(__u64 cookie, __u32 index, struct app_exchange *ex, __u8 outcome,
@@ -650,15 +663,23 @@ int tx_cgroup_skb(struct __sk_buff *skb)
 
 /* ---- ageing: user space runs this (BPF_PROG_TEST_RUN) periodically ---- */
 
-static long expire_one(struct bpf_map *map, struct exchange_key *key, struct app_exchange *ex, __u64 *now)
+struct expire_ctx {
+	__u64 now;
+	__u64 live;
+};
+
+static long expire_one(struct bpf_map *map, struct exchange_key *key, struct app_exchange *ex, struct expire_ctx *c)
 {
 	__u64 last = ex->resp_write_ns > ex->req_last_ns ? ex->resp_write_ns : ex->req_last_ns;
 	if (last < ex->req_first_ns)
 		last = ex->req_first_ns;
-	if (*now - last < exchange_timeout_ns)
+	/* signed: another CPU may have updated the exchange after c->now was read */
+	if ((__s64)(c->now - last) < (__s64)exchange_timeout_ns) {
+		c->live++;
 		return 0;
+	}
 	/* a written response whose segment was never seen still answered the request */
-	emit(ex, ex->resp_write_ns ? APP_ANSWERED : APP_TIMEOUT, *now);
+	emit(ex, ex->resp_write_ns ? APP_ANSWERED : APP_TIMEOUT, c->now);
 	if (bpf_map_delete_elem(map, key) == 0)
 		__sync_fetch_and_add(&pending_removed, 1);
 	return 0;
@@ -667,7 +688,11 @@ static long expire_one(struct bpf_map *map, struct exchange_key *key, struct app
 SEC("raw_tp")
 int expire_exchanges(void *ctx)
 {
-	__u64 now = bpf_ktime_get_ns();
-	bpf_for_each_map_elem(&pending, expire_one, &now, 0);
+	struct expire_ctx c = {.now = bpf_ktime_get_ns()};
+	__u64 inserted = *(volatile __u64 *)&pending_inserted;
+	bpf_for_each_map_elem(&pending, expire_one, &c, 0);
+	__s64 evicted = (__s64)(inserted - *(volatile __u64 *)&pending_removed - c.live);
+	if (evicted > (__s64)pending_evicted)
+		pending_evicted = evicted;
 	return 0;
 }

@@ -4,6 +4,7 @@ import io.microbpf.api.latency.LatencySummary;
 import io.microbpf.probe.app.AppExchangeEvent;
 import io.microbpf.probe.app.AppLatency;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,7 +27,7 @@ final class ExchangeHistograms {
     private static final Comparator<Key> ORDER = Comparator.comparing(Key::role).reversed() // server first
             .thenComparing(k -> k.where().length()).thenComparing(Key::where).thenComparingInt(Key::phase);
 
-    private final Map<Key, Histogram> byPort = new TreeMap<>(ORDER);
+    private final Map<Key, Histogram> byPort = new HashMap<>();
     private final LinkedHashMap<String, Map<Key, Histogram>> byFlow = new LinkedHashMap<>(64, 0.75f, true);
     private volatile int maxFlows;
     private long flowsDropped;
@@ -50,7 +51,7 @@ final class ExchangeHistograms {
     synchronized void record(AppExchangeEvent e) {
         long[] values = {e.queueNs(), e.thinkNs(), e.sendNs(), e.requestNs()};
         String port = Integer.toString(e.servicePort());
-        String flow = flow(e);
+        String flow = maxFlows > 0 ? flow(e) : null;
         Map<Key, Histogram> perFlow = null;
         for (int phase = 0; phase < values.length; phase++) {
             if (values[phase] < 0) {
@@ -59,7 +60,7 @@ final class ExchangeHistograms {
             byPort.computeIfAbsent(new Key(e.role(), port, phase), k -> new Histogram(3)).recordValue(values[phase]);
             if (maxFlows > 0) {
                 if (perFlow == null) {
-                    perFlow = byFlow.computeIfAbsent(flow, f -> new TreeMap<>(ORDER));
+                    perFlow = byFlow.computeIfAbsent(flow, f -> new HashMap<>());
                 }
                 perFlow.computeIfAbsent(new Key(e.role(), flow, phase), k -> new Histogram(2)).recordValue(values[phase]);
             }
@@ -80,7 +81,9 @@ final class ExchangeHistograms {
 
     synchronized List<LatencySummary> portSummaries() {
         List<LatencySummary> out = new ArrayList<>();
-        byPort.forEach((k, h) -> out.add(summary(k, h, "port")));
+        Map<Key, Histogram> sorted = new TreeMap<>(ORDER);
+        sorted.putAll(byPort);
+        sorted.forEach((k, h) -> out.add(summary(k, h, "port")));
         return out;
     }
 

@@ -60,6 +60,30 @@ final class ExchangeLayout {
 
     /** Decodes one record at {@code off} (absolute offsets, native byte order). */
     static AppExchangeEvent decode(ByteBuffer b, int off) {
+        return decode(b, off, new Endpoints(1));
+    }
+
+    /**
+     * The text of a socket's two addresses, kept per socket cookie (a cookie is never reused while
+     * the system runs) so that a connection with many exchanges formats them once. Bounded LRU.
+     * Not thread-safe: one per reader thread.
+     */
+    static final class Endpoints extends java.util.LinkedHashMap<Long, String[]> {
+        private final int max;
+
+        Endpoints(int max) {
+            super(16, 0.75f, true);
+            this.max = max;
+        }
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Long, String[]> eldest) {
+            return size() > max;
+        }
+    }
+
+    /** As {@link #decode(ByteBuffer, int)}, with the address texts cached in {@code endpoints}. */
+    static AppExchangeEvent decode(ByteBuffer b, int off, Endpoints endpoints) {
         long ts = b.getLong(off + TS_NS);
         long reqFirst = b.getLong(off + REQ_FIRST_NS);
         long reqLast = b.getLong(off + REQ_LAST_NS);
@@ -74,7 +98,15 @@ final class ExchangeLayout {
         String outcome = outcomeCode < OUTCOMES.length ? OUTCOMES[outcomeCode] : "?";
         boolean server = role == ROLE_SERVER;
         boolean v6 = (b.getShort(off + FAMILY) & 0xffff) == AF_INET6;
-        String local = address(b, off + SADDR, v6);
+        long cookie = b.getLong(off + SOCK_COOKIE);
+        String[] addrs = cookie == 0 ? null : endpoints.get(cookie);
+        if (addrs == null) {
+            addrs = new String[] {address(b, off + SADDR, v6), address(b, off + DADDR, v6)};
+            if (cookie != 0) {
+                endpoints.put(cookie, addrs);
+            }
+        }
+        String local = addrs[0];
         // a client learns the request's end when the response acknowledges it
         long requestBytes = server || "ANSWERED".equals(outcome) ? (end - start) & 0xffffffffL : -1;
         return new AppExchangeEvent(
@@ -83,12 +115,12 @@ final class ExchangeLayout {
                 v6 && local.indexOf(':') >= 0 ? 6 : 4,
                 local,
                 b.getShort(off + SPORT) & 0xffff,
-                address(b, off + DADDR, v6),
+                addrs[1],
                 b.getShort(off + DPORT) & 0xffff,
                 b.getInt(off + NETNS_INO) & 0xffffffffL,
                 b.getInt(off + PID),
                 comm(b, off + COMM),
-                b.getLong(off + SOCK_COOKIE),
+                cookie,
                 b.getInt(off + INDEX) & 0xffffffffL,
                 start,
                 requestBytes,
