@@ -228,7 +228,7 @@ if [ "$write_doc" = 1 ]; then
 ## Cost of the \`app\` probe (nginx + ab over veth)
 
 Measured $(date -u '+%Y-%m-%d %H:%M') UTC by \`bench/run-app-overhead-bench.sh --reps $reps --requests $requests\` on Linux $(uname -r),
-$(nproc) CPU(s), $(nginx -v 2>&1 | sed 's/.*version: //'), $(ab -V | head -1 | sed 's/,.*//').
+$(nproc) CPU(s), $(nginx -v 2>&1 | sed 's/.*version: //'), ab $(ab -V | head -1 | sed -E 's/.*Version ([^ ]+).*/\1/').
 
 - Load: \`ab -k -c 10 -n $requests\` (keep-alive, concurrency 10) from namespace \`$ns_c\` to nginx (1 worker, a
   2000-byte static page) in \`$ns_s\` over a veth pair. Both ends run on this 2-vCPU machine, so the load is
