@@ -166,6 +166,20 @@ class AppProbeKernelTest {
             assertEquals("ANSWERED", e.outcome(), e.summary());
             assertEquals(i + 1, e.index(), e.summary());
             assertEquals(reqBytes, e.requestBytes(), e.summary());
+            assertPhasesPresent(e);
+        }
+    }
+
+    /**
+     * Every phase of the role was seen and in order (a phase whose end came before its start decodes
+     * as -1, e.g. a write hook that fired after the segment left): server think and send, client
+     * send and request. The server's queue phase is checked by the callers (it needs the arrival).
+     */
+    static void assertPhasesPresent(AppExchangeEvent e) {
+        if (e.role().equals(AppExchangeEvent.SERVER)) {
+            assertTrue(e.thinkNs() >= 0 && e.sendNs() >= 0 && e.requestNs() == -1, e.toString());
+        } else {
+            assertTrue(e.requestNs() >= 0 && e.sendNs() >= 0 && e.thinkNs() == -1 && e.queueNs() == -1, e.toString());
         }
     }
 

@@ -175,6 +175,10 @@ class NginxAbKernelTest {
             assertTrue(ids.add(e.socketCookie() + "#" + e.index()), "twice: " + e.summary());
             assertTrue(e.answered(), e.summary());
             assertEquals(comm, e.comm(), e.summary());
+            AppProbeKernelTest.assertPhasesPresent(e);
+            if (role.equals(AppExchangeEvent.SERVER)) {
+                assertTrue(e.queueNs() >= 0, "nginx's request was seen queued: " + e);
+            }
             answered++;
         }
         assertEquals(complete, answered, role + " exchanges vs ab's completed requests");
