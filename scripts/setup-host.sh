@@ -12,13 +12,18 @@ fi
 need=()
 # prometheus: for promtool (the sinks/http tests check /metrics with "promtool check metrics");
 # chromium: the web page test opens /microbpf/ in headless Chromium
-for pkg in clang llvm libbpf-dev libbpf1 bpftool iproute2 nftables maven openjdk-17-jdk-headless prometheus chromium iperf3; do
+# nginx + apache2-utils (ab): the app probe's seed testbed test (probes-app NginxAbKernelTest)
+for pkg in clang llvm libbpf-dev libbpf1 bpftool iproute2 nftables maven openjdk-17-jdk-headless prometheus chromium iperf3 nginx apache2-utils; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  if [[ " ${need[*]} " == *" nginx "* ]]; then
+    # the tests start their own nginx inside a network namespace; do not leave Debian's default site running
+    (systemctl disable --now nginx || service nginx stop) >/dev/null 2>&1 || true
+  fi
 fi
 
 mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null \
