@@ -67,7 +67,8 @@ public class HttpSinkIT {
         // Pax Web and Jetty start with the feature: on a loaded 2-CPU machine that can take a while
         boolean up = CustomSinkIT.await(120_000, () -> status(base + "/api/probes", null) == 200);
         assertTrue("/microbpf/api/probes answers within 120 s (last status " + status(base + "/api/probes", null)
-                + ", -1 = no connection); bundles not active: " + inactiveBundles(), up);
+                + ", -1 = no connection); bundles not active: " + inactiveBundles() + "; Pax Web config: "
+                + paxWebConfig() + "; TCP listeners (port:address): " + allListeners(), up);
         assertTrue(CustomSinkIT.await(30_000, () -> probeRegistry.probe("ack").map(p -> p.state() == ProbeState.RUNNING).orElse(false)));
 
         String listen = listeners(Integer.parseInt(PORT));
@@ -122,6 +123,30 @@ public class HttpSinkIT {
         for (org.osgi.framework.Bundle b : bundleContext.getBundles()) {
             if (b.getState() != org.osgi.framework.Bundle.ACTIVE && b.getHeaders().get("Fragment-Host") == null) {
                 out.add(b.getSymbolicName() + "=" + b.getState());
+            }
+        }
+        return out.toString();
+    }
+
+    private String paxWebConfig() {
+        try {
+            org.osgi.service.cm.Configuration c = configurationAdmin.getConfiguration("org.ops4j.pax.web", null);
+            return String.valueOf(c.getProperties());
+        } catch (IOException e) {
+            return "unreadable: " + e;
+        }
+    }
+
+    /** Every TCP listener of this network namespace as port:hex-address, for failure messages. */
+    private static String allListeners() throws IOException {
+        List<String> out = new ArrayList<>();
+        for (String file : new String[] {"/proc/net/tcp", "/proc/net/tcp6"}) {
+            for (String line : Files.readAllLines(Path.of(file))) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length > 3 && f[1].contains(":") && f[3].equals("0A")) {
+                    String[] local = f[1].split(":");
+                    out.add(Integer.parseInt(local[1], 16) + ":" + local[0]);
+                }
             }
         }
         return out.toString();
