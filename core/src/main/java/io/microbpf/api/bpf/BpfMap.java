@@ -111,6 +111,68 @@ public final class BpfMap {
         }
     }
 
+    /**
+     * Calls {@code action(key, value)} for every entry present now (entries may come and go meanwhile),
+     * reading up to {@code batchEntries} entries per system call with BPF_MAP_LOOKUP_BATCH instead of a
+     * get_next_key and a lookup call per entry; falls back to that where the map type (or a per-CPU
+     * value) has no batch lookup. Walking 65 536 flows takes 16 calls instead of 131 072.
+     */
+    public void forEach(int batchEntries, java.util.function.BiConsumer<byte[], byte[]> action) {
+        if (batchEntries < 1) {
+            throw new IllegalArgumentException("batchEntries must be positive: " + batchEntries);
+        }
+        if (!perCpu() && batchLookup(batchEntries, action)) {
+            return;
+        }
+        for (byte[] key : keys()) {
+            byte[] value = lookup(key);
+            if (value != null) { // deleted while we walked
+                action.accept(key, value);
+            }
+        }
+    }
+
+    /** False when the kernel has no batch lookup for this map (nothing was passed to the action). */
+    private boolean batchLookup(int batchEntries, java.util.function.BiConsumer<byte[], byte[]> action) {
+        int ks = keySize();
+        int vs = valueSize();
+        int capacity = batchEntries;
+        Memory keysBuf = new Memory((long) capacity * ks);
+        Memory valuesBuf = new Memory((long) capacity * vs);
+        int tokenSize = Math.max(8, ks); // hash maps use a u32 bucket index, arrays a key
+        Memory in = new Memory(tokenSize);
+        Memory out = new Memory(tokenSize);
+        com.sun.jna.ptr.IntByReference count = new com.sun.jna.ptr.IntByReference();
+        boolean first = true;
+        int fd = fd();
+        while (true) {
+            count.setValue(capacity);
+            int rc = LibBpf.INSTANCE.bpf_map_lookup_batch(fd, first ? null : in, out, keysBuf, valuesBuf, count, null);
+            if (first && (rc == -22 || rc == -95 || rc == -524)) { // EINVAL, EOPNOTSUPP, ENOTSUPP
+                return false;
+            }
+            if (rc == -28 && capacity < (1 << 20)) {
+                // ENOSPC: one hash bucket holds more entries than fit; nothing was returned, retry bigger
+                capacity *= 2;
+                keysBuf = new Memory((long) capacity * ks);
+                valuesBuf = new Memory((long) capacity * vs);
+                continue;
+            }
+            if (rc < 0 && rc != -2) {
+                check(rc, "batch lookup");
+            }
+            int n = count.getValue();
+            for (int i = 0; i < n; i++) {
+                action.accept(keysBuf.getByteArray((long) i * ks, ks), valuesBuf.getByteArray((long) i * vs, vs));
+            }
+            if (rc == -2) { // ENOENT: that was the last batch
+                return true;
+            }
+            in.write(0, out.getByteArray(0, tokenSize), 0, tokenSize);
+            first = false;
+        }
+    }
+
     /** For a per-CPU map of u64 values: the sum over CPUs of the value at {@code key}; 0 if absent. */
     public long sumPerCpuU64(int key) {
         byte[] k = new byte[keySize()];

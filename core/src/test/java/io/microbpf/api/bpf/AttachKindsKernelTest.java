@@ -75,4 +75,35 @@ class AttachKindsKernelTest {
             assertEquals(List.of(), List.copyOf(obj.map("events_lost").perCpu() ? List.of() : List.of("not per-cpu")));
         }
     }
+
+    @Test
+    void forEachReadsEveryEntryInBatchesOfAnySize() {
+        try (BpfObject obj = BpfObject.open("selftest", elf)) {
+            obj.loadOnly(Set.of("xdp_emit"));
+            obj.load();
+            BpfMap kv = obj.map("kv");
+            java.util.Map<Integer, Long> expected = new java.util.HashMap<>();
+            for (int k = 1; k <= 16; k++) { // the map full: 16 of 16
+                kv.update(Bytes.u32(k), Bytes.u64(k * 1000L + 7));
+                expected.put(k, k * 1000L + 7);
+            }
+            for (int batch : new int[] {1, 3, 16, 1024}) {
+                java.util.Map<Integer, Long> seen = new java.util.HashMap<>();
+                kv.forEach(batch, (key, value) -> {
+                    Long previous = seen.put(java.nio.ByteBuffer.wrap(key).order(java.nio.ByteOrder.nativeOrder()).getInt(),
+                            Bytes.u64At(value, 0));
+                    assertNull(previous, "an entry delivered twice with batches of " + batch);
+                });
+                assertEquals(expected, seen, "batches of " + batch);
+            }
+            // an array map (.bss, one entry) and a per-CPU array (the key-by-key fallback) work too
+            List<byte[]> bss = new java.util.ArrayList<>();
+            obj.map(".bss").forEach(8, (key, value) -> bss.add(value));
+            assertEquals(1, bss.size());
+            assertArrayEquals(obj.map(".bss").lookup(new byte[4]), bss.get(0));
+            int[] lost = {0};
+            obj.map("events_lost").forEach(8, (key, value) -> lost[0]++);
+            assertEquals(obj.map("events_lost").maxEntries(), lost[0]);
+        }
+    }
 }

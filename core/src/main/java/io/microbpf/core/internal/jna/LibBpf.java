@@ -57,6 +57,8 @@ public interface LibBpf extends Library {
     int bpf_map_update_elem(int fd, Pointer key, Pointer value, long flags);
     int bpf_map_delete_elem(int fd, Pointer key);
     int bpf_map_get_next_key(int fd, Pointer key, Pointer nextKey);
+    int bpf_map_lookup_batch(int fd, Pointer inBatch, Pointer outBatch, Pointer keys, Pointer values,
+            com.sun.jna.ptr.IntByReference count, Pointer opts);
     int bpf_obj_get(String path);
     int bpf_obj_get_info_by_fd(int fd, Pointer info, com.sun.jna.ptr.IntByReference infoLen);
     int bpf_prog_test_run_opts(int progFd, Pointer opts);

@@ -74,6 +74,9 @@ public class AckProbeComponent extends BpfProbe<AckProbeComponent.Settings> impl
     private Btf.Var insertedVar;
     private Btf.Var deletedVar;
 
+    /** Flows read per system call when taking a snapshot (BPF_MAP_LOOKUP_BATCH). */
+    private static final int SNAPSHOT_BATCH_ENTRIES = 1024;
+
     public AckProbeComponent() {
         super("ack", "flow", PID);
     }
@@ -157,13 +160,11 @@ public class AckProbeComponent extends BpfProbe<AckProbeComponent.Settings> impl
         now = Clocks.monotonicNs();
         BpfMap map = obj.map("flows");
         List<TcpFlowEvent> live = new ArrayList<>();
-        for (byte[] key : map.keys()) {
-            byte[] value = map.lookup(key);
-            if (value != null) { // closed while we iterated
-                long cookie = ByteBuffer.wrap(key).order(ByteOrder.nativeOrder()).getLong();
-                live.add(FlowMetricsLayout.decodeSnapshot(ByteBuffer.wrap(value).order(ByteOrder.nativeOrder()), cookie, now));
-            }
-        }
+        long snapshotNs = now;
+        map.forEach(SNAPSHOT_BATCH_ENTRIES, (key, value) -> {
+            long cookie = ByteBuffer.wrap(key).order(ByteOrder.nativeOrder()).getLong();
+            live.add(FlowMetricsLayout.decodeSnapshot(ByteBuffer.wrap(value).order(ByteOrder.nativeOrder()), cookie, snapshotNs));
+        });
         out.addAll(live);
         if (insertedVar == null) {
             insertedVar = obj.btf().datasecVar(".bss", "flows_inserted");
