@@ -104,8 +104,9 @@ public class FileSinkIT {
             assertTrue("our connections' CLOSE records land in " + file, CustomSinkIT.await(15_000, () -> {
                 try {
                     String text = Files.exists(file) ? Files.readString(file) : "";
-                    return connections.stream().allMatch(c -> text.contains("\"localPort\":" + c.clientPort() + ",")
-                            && text.contains("\"kind\":\"CLOSE\""));
+                    // one JSON line that is the CLOSE of this very connection (its client port), per connection
+                    return connections.stream().allMatch(c -> text.lines().anyMatch(line ->
+                            line.contains("\"localPort\":" + c.clientPort() + ",") && line.contains("\"kind\":\"CLOSE\"")));
                 } catch (java.io.IOException e) {
                     return false;
                 }

@@ -35,6 +35,11 @@ import org.ops4j.pax.exam.spi.reactors.PerClass;
  * JDK HTTP server, loaded through Karaf's boot delegation of com.sun.*) takes pushes in the push
  * sink's wire format, matches a TX of one agent with the RX of the other, and microbpf:netlat and
  * microbpf:clock show it.
+ *
+ * <p>A wiring test: the pushed records are written by the test, so the 3 ms it finds is the gap the
+ * test put between them. The measurement itself (real NIC records from two agents in their own
+ * namespaces, an injected clock offset, a TBF queue) is checked by the collector's
+ * MultiHostKernelTest.
  */
 @RunWith(BpfPaxExam.class)
 @ExamReactorStrategy(PerClass.class)

@@ -33,7 +33,10 @@ class FallbackHooksKernelTest {
         protected List<AttachPoint> attachPoints() {
             return super.attachPoints().stream().map(ap -> {
                 List<HookCandidate> kept = ap.candidates().stream().filter(c -> programs.contains(c.program())).toList();
-                return new AttachPoint(ap.name(), kept.isEmpty() ? ap.candidates() : kept, ap.required());
+                if (kept.isEmpty()) {
+                    throw new IllegalStateException("no forced program for attach point " + ap.name() + " in " + programs);
+                }
+                return new AttachPoint(ap.name(), kept, ap.required());
             }).toList();
         }
     }
@@ -52,6 +55,11 @@ class FallbackHooksKernelTest {
             List<String> chosen = probe.hooks().stream().map(HookReport::chosen).toList();
             System.out.println("forced hooks: " + chosen);
             assertTrue(chosen.contains("tracepoint/sock/sk_data_ready") && chosen.contains("cgroup_skb/egress"), chosen.toString());
+            for (AttachPoint ap : probe.attachPoints()) { // each attach point is served by its forced fallback
+                String served = probe.hooks().stream().filter(h -> h.attachPoint().equals(ap.name())).findFirst()
+                        .map(HookReport::chosen).orElse(null);
+                assertEquals(ap.candidates().get(0).hook(), served, ap.name() + " in " + chosen);
+            }
             AppProbeKernelTest.Truth[] truth = new AppProbeKernelTest.Truth[1];
             List<List<AppExchangeEvent>> sides = AppProbeKernelTest.session(publisher, v6, 30, 100, 700, 5, 0, truth);
             AppProbeKernelTest.assertComplete(sides.get(0), 30, 100);

@@ -217,14 +217,12 @@ class TxProbeKernelTest {
         tx.applyConfig(Map.of("mode", "histogram"));
         rx.applyConfig(Map.of("mode", "histogram"));
         Thread.sleep(400);
-        int recordsBefore = publisher.events().size();
         Transfer.Result h2 = Transfer.run(net, false, 21223, 1L << 20, 64 << 10, 64 << 10, 0, 0);
         Thread.sleep(600);
         long h2Records = publisher.events().stream().filter(e -> e instanceof LayerLatencyEvent l
                 && l.srcPort() == h2.clientPort()).count();
         assertEquals(0, h2Records, "back in histogram mode: no records");
         assertTrue(series(tx, "TX-MAC", LayerTestSupport.label(net.v4A, h2.clientPort(), net.v4B, 21223)).count() > 0);
-        assertTrue(publisher.events().size() >= recordsBefore);
         for (Event e : publisher.events()) {
             assertTrue(e instanceof LayerLatencyEvent);
         }
