@@ -166,6 +166,9 @@ class TxProbeKernelTest {
         System.out.println("TX-QDISC with TBF: n=" + q1.count() + " p50=" + q1.p50Ns() + " p99=" + q1.p99Ns()
                 + "\nTX-QDISC without:  n=" + q2.count() + " p50=" + q2.p50Ns() + " p99=" + q2.p99Ns() + "\n" + tx.counters());
         assertTrue(q1.count() >= 10 && q1.p50Ns() > 1_000_000L, "with TBF: " + q1);
+        // and no more than the queue can hold: TBF's limit is rate × latency + burst, so no packet waits
+        // longer than ~507 ms; the kernel's buckets round up by at most 12.5 %
+        assertTrue(q1.maxNs() <= 570_000_000L, "a packet cannot wait longer than the TBF queue allows: " + q1);
         assertTrue(q2.count() >= 10 && q2.p50Ns() < 50_000L, "without: " + q2);
     }
 
