@@ -1,0 +1,122 @@
+# Shared by bench/run-ack-overhead-bench.sh and bench/run-layer-overhead-bench.sh (sourced, not run):
+# installs missing tools, mounts tracefs/bpffs, finds Java 17 and the built distribution, checks the
+# agent's ports, sets the cleanup trap, creates the two namespaces and their veth pair, unpacks and
+# starts the agent, and defines iperf_run, agent_cmd and probe_field.
+# The sourcing script sets before: root work ns_a ns_b veth_a veth_b ip_a ip_b iperf_port ssh_port
+# rmi_reg_port rmi_srv_port, die/info, the array need (tools to install), and
+# BENCH_TRACEFS_WHY (why tracefs is needed) and BENCH_PORT_HINT (the env vars that move the ports).
+if [ ${#need[@]} -gt 0 ]; then
+  info "installing ${need[*]} (apt-get)"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; } \
+    || die "could not install ${need[*]} with apt-get"
+fi
+mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracing \
+  || die "cannot mount tracefs at /sys/kernel/tracing (${BENCH_TRACEFS_WHY})"
+mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf || die "cannot mount bpffs at /sys/fs/bpf"
+
+if [ -z "${JAVA_HOME:-}" ] || ! "$JAVA_HOME/bin/java" -version 2>&1 | grep -q '"17[."]'; then
+  JAVA_HOME=
+  for d in /usr/lib/jvm/java-17-openjdk-amd64 /usr/lib/jvm/java-17-openjdk* /usr/lib/jvm/*17*; do
+    if [ -x "$d/bin/java" ]; then JAVA_HOME=$d; break; fi
+  done
+  [ -n "$JAVA_HOME" ] || die "no Java 17 JDK under /usr/lib/jvm (apt-get install -y openjdk-17-jdk-headless); Karaf 4.4 needs Java 17"
+fi
+export JAVA_HOME
+
+tarball=
+for f in "$root"/distribution/target/microbpf-distribution-*.tar.gz; do [ -f "$f" ] && tarball=$f; done
+[ -n "$tarball" ] || die "no built distribution under $root/distribution/target; build it first: (cd $root && mvn -B -q install -DskipTests) or scripts/run-agent.sh"
+
+for p in "$ssh_port" "$rmi_reg_port" "$rmi_srv_port"; do
+  if ss -Hltn "sport = :$p" | grep -q .; then
+    die "port $p is already in use on this host (another agent copy?); set ${BENCH_PORT_HINT}"
+  fi
+done
+
+# ---------------------------------------------------------------- cleanup
+agent_dir= agent_pid= bg_pids=() bpf_stats_orig=
+cleanup() {
+  local rc=$? p
+  trap - EXIT INT TERM
+  [ -z "$bpf_stats_orig" ] || sysctl -qw kernel.bpf_stats_enabled="$bpf_stats_orig" 2>/dev/null || true
+  for p in "${bg_pids[@]:-}"; do
+    [ -n "$p" ] && kill "$p" 2>/dev/null || true
+  done
+  if [ -n "$agent_dir" ] && [ -n "$agent_pid" ] && kill -0 "$agent_pid" 2>/dev/null; then
+    info "stopping the agent (pid $agent_pid)"
+    "$agent_dir/bin/stop" >/dev/null 2>&1 || true
+    for _ in $(seq 40); do kill -0 "$agent_pid" 2>/dev/null || break; sleep 0.5; done
+    if kill -0 "$agent_pid" 2>/dev/null; then
+      info "agent did not stop within 20 s: killing pid $agent_pid"
+      kill "$agent_pid" 2>/dev/null || true; sleep 2; kill -9 "$agent_pid" 2>/dev/null || true
+    fi
+  fi
+  ip netns del "$ns_a" 2>/dev/null || true
+  ip netns del "$ns_b" 2>/dev/null || true
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------- namespaces + veth
+# iperf_run SECONDS LOG : server (one test, -1) in ns_b, client in ns_a; JSON in LOG.json
+iperf_run() {
+  local s=$1 log=$2 spid i
+  timeout $((s + 40)) ip netns exec "$ns_b" iperf3 -s -1 -B "$ip_b" -p "$iperf_port" >"$log.server" 2>&1 &
+  spid=$!; bg_pids+=("$spid")
+  for i in $(seq 100); do
+    ip netns exec "$ns_b" ss -Hltn "sport = :$iperf_port" | grep -q . && break
+    sleep 0.05
+  done
+  timeout $((s + 30)) ip netns exec "$ns_a" iperf3 -c "$ip_b" -p "$iperf_port" -t "$s" -J >"$log.json" 2>"$log.client.err" || true
+  for i in $(seq 100); do kill -0 "$spid" 2>/dev/null || break; sleep 0.1; done
+  kill "$spid" 2>/dev/null || true; wait "$spid" 2>/dev/null || true
+}
+
+mkdir -p "$work"
+rm -f "$work"/run-*
+ip netns del "$ns_a" 2>/dev/null || true   # leftovers of an interrupted run of this script
+ip netns del "$ns_b" 2>/dev/null || true
+ip netns add "$ns_a" && ip netns add "$ns_b" || die "cannot create network namespaces $ns_a / $ns_b"
+ip link add "$veth_a" netns "$ns_a" type veth peer name "$veth_b" netns "$ns_b" \
+  || die "cannot create the veth pair $veth_a/$veth_b"
+ip -n "$ns_a" addr add "$ip_a/24" dev "$veth_a"
+ip -n "$ns_b" addr add "$ip_b/24" dev "$veth_b"
+for n in "$ns_a" "$ns_b"; do ip -n "$n" link set lo up; done
+ip -n "$ns_a" link set "$veth_a" up
+ip -n "$ns_b" link set "$veth_b" up
+iperf_run 1 "$work/run-check"
+jq -e '.end.sum_received.bits_per_second' "$work/run-check.json" >/dev/null 2>&1 \
+  || die "iperf3 $ip_a -> $ip_b over the veth pair failed: $(cat "$work/run-check.client.err" "$work/run-check.server" 2>/dev/null | tail -n3)"
+info "veth $ns_a:$veth_a $ip_a <-> $ns_b:$veth_b $ip_b is up"
+
+# ---------------------------------------------------------------- agent
+agent_root=$work/agent
+rm -rf "$agent_root"; mkdir -p "$agent_root"
+tar -xzf "$tarball" -C "$agent_root" || die "cannot unpack $tarball"
+agent_dir=$agent_root/$(basename "$tarball" .tar.gz)
+[ -x "$agent_dir/bin/start" ] || die "$tarball did not unpack to $agent_dir"
+sed -i "s/^sshPort *=.*/sshPort = $ssh_port/" "$agent_dir/etc/org.apache.karaf.shell.cfg"
+sed -i -e "s/^rmiRegistryPort *=.*/rmiRegistryPort = $rmi_reg_port/" \
+       -e "s/^rmiServerPort *=.*/rmiServerPort = $rmi_srv_port/" "$agent_dir/etc/org.apache.karaf.management.cfg"
+grep -q "^sshPort = $ssh_port" "$agent_dir/etc/org.apache.karaf.shell.cfg" || die "could not set the SSH port in $agent_dir/etc"
+info "starting the agent from $agent_dir (JAVA_HOME=$JAVA_HOME, SSH 127.0.0.1:$ssh_port)"
+"$agent_dir/bin/start" >"$work/agent-start.log" 2>&1 || die "bin/start failed: $(tail -n3 "$work/agent-start.log")"
+
+# agent_cmd CMD... : run shell commands in the agent through bin/client (bounded), stdout+stderr
+agent_cmd() {
+  printf '%s\n' "$@" | timeout 60 "$agent_dir/bin/client" -a "$ssh_port" -h 127.0.0.1 -u karaf -p karaf -b 2>&1 || true
+}
+# probe_field OUTPUT COLUMN [ID] : the ID row's (default ack) value in that column of a probe-list
+# table; for HOOKS, continuation lines (empty ID cell) are appended
+probe_field() {
+  awk -F'|' -v col="$2" -v id="${3:-ack}" '
+    function t(s) { gsub(/^[ \t]+|[ \t]+$/, "", s); return s }
+    /^ *ID *\|/ { for (i = 1; i <= NF; i++) idx[t($i)] = i; inrow = 0; next }
+    !(col in idx) { next }
+    t($1) == id { v = t($idx[col]); inrow = 1; next }
+    inrow && NF > 1 && t($1) == "" && col == "HOOKS" { v = v " " t($idx[col]); next }
+    { inrow = 0 }
+    END { print v }' <<<"$1"
+}
