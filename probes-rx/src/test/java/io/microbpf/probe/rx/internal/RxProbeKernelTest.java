@@ -148,9 +148,34 @@ class RxProbeKernelTest {
                 LayerTestSupport.label(net.v4A, slow.clientPort(), net.v4B, 21111)).orElseThrow();
         LatencySummary f = LayerTestSupport.flowSeries(probe, "RX-TCP",
                 LayerTestSupport.label(net.v4A, fast.clientPort(), net.v4B, 21112)).orElseThrow();
-        System.out.println("RX-TCP sleeping reader: " + s + "\nRX-TCP eager reader: " + f);
+        long fastWaitP50Ns = medianWaitNs(fast);
+        System.out.println("RX-TCP sleeping reader: " + s + "\nRX-TCP eager reader: " + f
+                + "\neager reader's own median wait from send() to read() returning: " + fastWaitP50Ns + " ns");
         assertTrue(s.count() >= 10 && s.p50Ns() >= 40_000_000L, "sleeping reader: " + s);
-        assertTrue(f.count() >= 10 && f.p50Ns() < 1_000_000L, "eager reader: " + f);
+        assertTrue(f.count() >= 10, "eager reader: " + f);
+        // "Reads at once" is what the reader itself observed: on a loaded machine (a GC pause, a busy
+        // CI host) even a SCHED_FIFO reader can be held up for milliseconds, and then the kernel is
+        // right to report it. So: under 1 ms whenever the reader's own send()→read() wait was under
+        // 1 ms; otherwise never above that wait.
+        if (fastWaitP50Ns < 1_000_000L) {
+            assertTrue(f.p50Ns() < 1_000_000L, "eager reader (own median wait " + fastWaitP50Ns + " ns): " + f);
+        } else {
+            assertTrue(f.p50Ns() <= fastWaitP50Ns, "eager reader held up (own median wait " + fastWaitP50Ns + " ns): " + f);
+        }
+        assertTrue(s.p50Ns() - f.p50Ns() >= 30_000_000L, "the 50 ms sleep must separate the two: " + s + " vs " + f);
+    }
+
+    /** Median over the reads of a transfer of (read() returned − send() of the first byte it returned). */
+    private static long medianWaitNs(Transfer.Result t) {
+        long[] waits = new long[t.reads().size()];
+        long prev = 0;
+        for (int i = 0; i < waits.length; i++) {
+            Transfer.Mark m = t.reads().get(i);
+            waits[i] = m.timeNs() - t.sentNs(prev);
+            prev = m.offset();
+        }
+        java.util.Arrays.sort(waits);
+        return waits[waits.length / 2];
     }
 
     /**
