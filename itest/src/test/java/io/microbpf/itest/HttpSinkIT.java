@@ -62,6 +62,13 @@ public class HttpSinkIT {
     @Test
     public void servedOnLoopbackWithPrometheusMetricsAndJaasBasicAuth() throws Exception {
         BpfCapability.require();
+        // The port comes from etc/org.ops4j.pax.web.cfg, which fileinstall loads into ConfigAdmin some time
+        // after boot. If the feature were installed before that, its <config append="true"> would create
+        // the configuration with the default port 8181 and write it over the file (seen twice in ~12 runs
+        // on a loaded machine: Pax Web then listened on 8181). So wait for fileinstall first.
+        System.out.println("Pax Web config when the test starts: " + paxWebConfig());
+        assertTrue("fileinstall loads etc/org.ops4j.pax.web.cfg (port " + PORT + ") within 60 s; Pax Web config: "
+                + paxWebConfig(), CustomSinkIT.await(60_000, () -> PORT.equals(paxWebPort())));
         featuresService.installFeature("microbpf-sink-http", EnumSet.of(FeaturesService.Option.NoAutoRefreshBundles));
         String base = "http://127.0.0.1:" + PORT + "/microbpf";
         // Pax Web and Jetty start with the feature: on a loaded 2-CPU machine that can take a while
@@ -128,12 +135,23 @@ public class HttpSinkIT {
         return out.toString();
     }
 
+    /** Pax Web's configuration as ConfigAdmin holds it, without creating it (listConfigurations has no side effect). */
     private String paxWebConfig() {
         try {
-            org.osgi.service.cm.Configuration c = configurationAdmin.getConfiguration("org.ops4j.pax.web", null);
-            return String.valueOf(c.getProperties());
-        } catch (IOException e) {
+            org.osgi.service.cm.Configuration[] cs = configurationAdmin.listConfigurations("(service.pid=org.ops4j.pax.web)");
+            return cs == null ? "none yet" : String.valueOf(cs[0].getProperties());
+        } catch (IOException | org.osgi.framework.InvalidSyntaxException e) {
             return "unreadable: " + e;
+        }
+    }
+
+    private String paxWebPort() {
+        try {
+            org.osgi.service.cm.Configuration[] cs = configurationAdmin.listConfigurations("(service.pid=org.ops4j.pax.web)");
+            Object port = cs == null ? null : cs[0].getProperties().get("org.osgi.service.http.port");
+            return port == null ? null : port.toString().trim();
+        } catch (IOException | org.osgi.framework.InvalidSyntaxException e) {
+            return null;
         }
     }
 
