@@ -5,7 +5,8 @@
  * cgroup_skb programs on a cgroup v2 directory. Stays attached until stdin reaches EOF or a
  * SIGTERM/SIGINT arrives, then detaches everything (the links and the object are closed).
  *
- * usage: layer_attach OBJ [--cgroup DIR] [PROG...]
+ * usage: layer_attach OBJ [--cgroup DIR] [--no-stdin] [PROG...]
+ * (--no-stdin: ignore stdin, stay attached until SIGTERM/SIGINT)
  * prints "attached N" on stdout once every program is attached; exits 1 with a message otherwise.
  * Used by bench/run-layer-overhead-bench.sh (the "floor" configuration: layer_floor.bpf.o) and by
  * bench/layer-bpf-stats.sh (ns per call of the real rx/tx programs without the agent).
@@ -28,10 +29,12 @@ int main(int argc, char **argv)
 	const char *cgroup = "/sys/fs/cgroup/unified";
 	const char *path = NULL;
 	char **names = calloc(argc, sizeof(char *));
-	int n_names = 0;
+	int n_names = 0, use_stdin = 1;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--cgroup") && i + 1 < argc)
 			cgroup = argv[++i];
+		else if (!strcmp(argv[i], "--no-stdin"))
+			use_stdin = 0;
 		else if (!path)
 			path = argv[i];
 		else
@@ -88,9 +91,9 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	char buf[256];
 	while (!stop) {
-		struct pollfd pfd = {.fd = 0, .events = POLLIN};
+		struct pollfd pfd = {.fd = use_stdin ? 0 : -1, .events = POLLIN};
 		int r = poll(&pfd, 1, 500);
-		if (r > 0 && read(0, buf, sizeof(buf)) <= 0)
+		if (use_stdin && r > 0 && read(0, buf, sizeof(buf)) <= 0)
 			break;
 	}
 	for (int i = 0; i < n; i++)
