@@ -9,11 +9,17 @@
 # (feature:install -r microbpf-probe-rx microbpf-probe-tx) and the ack probe is stopped, so only the
 # rx/tx attachment and mode differ:
 #   baseline   rx and tx stopped (microbpf:probe-stop rx / tx)
+#   floor      rx and tx stopped; instead programs that return at once (bench/layer_floor.bpf.c,
+#              loaded by bench/layer_attach.c) on exactly the hooks and attach types the probes
+#              use here: what the attachment alone costs, the lowest any probe on these hooks can cost
 #   histogram  rx and tx attached, mode = histogram (in-kernel histograms per layer and per flow)
 #   events     rx and tx attached, mode = events (plus one ring record per packet, no sampling)
 # The mode is set through ConfigAdmin (config:property-set -p io.microbpf.probe.rx mode ...), which
-# the probes apply live. Each repetition runs all three, the order rotated per repetition; one
-# unrecorded warm-up run comes first. Per run: iperf3 -c ... -t S -J (client in lat-bench-a
+# the probes apply live. Each repetition runs all four, the order rotated per repetition; one
+# unrecorded warm-up run comes first. Before each run the script waits (at most --idle-wait-s) until
+# the machine's busy share over 1 s is at most --idle-pct (other engineers' builds share it) and
+# records what it saw (bg %) and how long it waited. iperf3's client and server are pinned to
+# different CPUs (--pin, default on with >= 2 CPUs). Per run: iperf3 -c ... -t S -J (client in lat-bench-a
 # 10.210.200.1, server in lat-bench-b 10.210.200.2), receiver throughput; the agent JVM's CPU time
 # and RSS over the iperf3 window; the EVENTS/LOST deltas of microbpf:probe-list (rx + tx).
 # Prints a table and replaces the section between
@@ -21,10 +27,13 @@
 # of docs/PERFORMANCE.md (appended at the end if the markers are absent), unless --no-doc.
 #
 # usage: bench/run-layer-overhead-bench.sh [--reps N] [--seconds S] [--settle-s S] [--budget-s S] [--no-doc]
-#   --reps N      repetitions of the three configurations (default 5)
+#   --reps N      repetitions of the four configurations (default 8)
 #   --seconds S   iperf3 duration per run (default 5)
 #   --settle-s S  pause after a mode change or attach before a run (default 2)
-#   --budget-s S  start no new repetition after S seconds since the script started (default 330)
+#   --budget-s S  start no new repetition after S seconds since the script started (default 900)
+#   --idle-pct P  before a run, wait until at most P % of all CPUs were busy over 1 s (default 25)
+#   --idle-wait-s S  ... but at most S seconds (default 30; the run then goes ahead, bg % says so)
+#   --pin B       pin the iperf3 client to CPU 0 and the server to CPU 1 (default true if >= 2 CPUs)
 #   --no-doc      do not touch docs/PERFORMANCE.md
 #   --per-flow B  per.flow of both probes (default true: per-flow histograms in the kernel)
 # Needs root, the built distribution (distribution/target/microbpf-distribution-*.tar.gz: run
@@ -48,7 +57,7 @@ iperf_port=21900
 ssh_port=${LAT_BENCH_SSH_PORT:-18111}
 read -r rmi_reg_port rmi_srv_port <<<"${LAT_BENCH_RMI_PORTS:-11109 44455}"
 
-reps=5 secs=5 settle_s=2 budget_s=330 write_doc=1 per_flow=true
+reps=8 secs=5 settle_s=2 budget_s=900 write_doc=1 per_flow=true idle_pct=25 idle_wait_s=30 pin=auto
 while [ $# -gt 0 ]; do
   case $1 in
     --reps) reps=${2:?--reps needs a value}; shift ;;
@@ -57,6 +66,9 @@ while [ $# -gt 0 ]; do
     --budget-s) budget_s=${2:?--budget-s needs a value}; shift ;;
     --no-doc) write_doc=0 ;;
     --per-flow) per_flow=${2:?--per-flow needs true or false}; shift ;;
+    --idle-pct) idle_pct=${2:?--idle-pct needs a value}; shift ;;
+    --idle-wait-s) idle_wait_s=${2:?--idle-wait-s needs a value}; shift ;;
+    --pin) pin=${2:?--pin needs true or false}; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 1 ;;
   esac
@@ -73,18 +85,50 @@ is_uint "$reps" && (( reps >= 1 )) || die "--reps must be a positive integer (go
 is_uint "$secs" && (( secs >= 1 )) || die "--seconds must be a positive integer (got '$secs')"
 [[ $settle_s =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--settle-s must be a number of seconds (got '$settle_s')"
 is_uint "$budget_s" || die "--budget-s must be a non-negative integer (got '$budget_s')"
+is_uint "$idle_pct" && (( idle_pct <= 100 )) || die "--idle-pct must be 0..100 (got '$idle_pct')"
+is_uint "$idle_wait_s" || die "--idle-wait-s must be a non-negative integer (got '$idle_wait_s')"
+if [ "$pin" = auto ]; then if (( $(nproc) >= 2 )); then pin=true; else pin=false; fi; fi
+[ "$pin" = true ] || [ "$pin" = false ] || die "--pin must be true or false (got '$pin')"
+if [ "$pin" = true ]; then export BENCH_CLIENT_CPUS=0 BENCH_SERVER_CPUS=1; else unset BENCH_CLIENT_CPUS BENCH_SERVER_CPUS; fi
 [ "$(uname -s)" = Linux ] || die "Linux only"
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces, BPF); try: sudo $0"
 
 # ---------------------------------------------------------------- tools
 need=()
-for t in iperf3:iperf3 jq:jq ip:iproute2; do
+for t in iperf3:iperf3 jq:jq ip:iproute2 clang:clang cc:gcc taskset:util-linux; do
   command -v "${t%%:*}" >/dev/null || need+=("${t#*:}")
 done
 BENCH_TRACEFS_WHY="classic tracepoint fallbacks need it"
 BENCH_PORT_HINT="LAT_BENCH_SSH_PORT / LAT_BENCH_RMI_PORTS"
 # tools, Java, distribution, ports, cleanup trap, namespaces + veth, agent start, helpers
 source "$root/bench/lib/agent-bench.sh"
+
+# ---------------------------------------------------------------- floor programs
+floor_dir=$work/floor
+mkdir -p "$floor_dir"
+[ -f /usr/include/bpf/libbpf.h ] || die "libbpf-dev is needed to build bench/layer_attach.c (apt-get install -y libbpf-dev)"
+clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -I "$root/bpf/include" -I /usr/include/x86_64-linux-gnu \
+  -c "$root/bench/layer_floor.bpf.c" -o "$floor_dir/layer_floor.bpf.o" || die "cannot compile bench/layer_floor.bpf.c"
+cc -O2 -Wall -o "$floor_dir/layer_attach" "$root/bench/layer_attach.c" -lbpf || die "cannot build bench/layer_attach.c"
+floor_pid=
+floor_start() {  # attaches the floor programs (kept until floor_stop); false with a message if not
+  if [ -n "$floor_pid" ] && kill -0 "$floor_pid" 2>/dev/null; then return 0; fi
+  "$floor_dir/layer_attach" "$floor_dir/layer_floor.bpf.o" --no-stdin >"$work/floor.out" 2>&1 &
+  floor_pid=$!; bg_pids+=("$floor_pid")
+  for _ in $(seq 100); do
+    grep -q '^attached' "$work/floor.out" 2>/dev/null && return 0
+    kill -0 "$floor_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  info "floor programs did not attach: $(tail -n3 "$work/floor.out")"
+  return 1
+}
+floor_stop() {
+  [ -n "$floor_pid" ] || return 0
+  kill "$floor_pid" 2>/dev/null || true
+  wait "$floor_pid" 2>/dev/null || true
+  floor_pid=
+}
 
 agent_pid=
 for _ in $(seq 60); do   # up to ~120 s: pid file, then the probe RUNNING
@@ -124,16 +168,23 @@ sys_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
 probe_state=histogram probe_out= last_latency= last_latency_cfg=
-# set_config baseline|histogram|events : detaches, or sets the mode (ConfigAdmin, applied live) and
-# attaches, both probes through bin/client; probe_state = the configuration probe-list confirms
+# set_config baseline|floor|histogram|events : detaches (floor: and attaches the floor programs), or
+# sets the mode (ConfigAdmin, applied live) and attaches, both probes through bin/client;
+# probe_state = the configuration probe-list confirms
 set_config() {
   local want=$1 rs ts
-  if [ "$want" = baseline ]; then
+  if [ "$want" = baseline ] || [ "$want" = floor ]; then
     probe_out=$(agent_cmd 'microbpf:probe-stop rx' 'microbpf:probe-stop tx' 'microbpf:probe-list')
     rs=$(probe_field "$probe_out" STATE rx); ts=$(probe_field "$probe_out" STATE tx)
-    if [ "$rs" = STOPPED ] && [ "$ts" = STOPPED ]; then probe_state=baseline; else probe_state="rx $rs, tx $ts"; fi
+    if [ "$want" = floor ]; then
+      floor_start || { probe_state="floor programs not attached"; return; }
+    else
+      floor_stop
+    fi
+    if [ "$rs" = STOPPED ] && [ "$ts" = STOPPED ]; then probe_state=$want; else probe_state="rx $rs, tx $ts"; fi
     return
   fi
+  floor_stop
   # a configuration update also starts a stopped probe (BpfProbe.applyConfig); probe-start is then a no-op
   agent_cmd "config:property-set -p io.microbpf.probe.rx mode $want" "config:property-set -p io.microbpf.probe.tx mode $want" >/dev/null
   sleep 1
@@ -148,23 +199,35 @@ ev_sum() {
   if is_uint "${a:-x}" && is_uint "${b:-x}"; then echo $((a + b)); else echo x; fi
 }
 
+# wait_idle : waits (at most idle_wait_s) until the machine's busy share over 1 s is <= idle_pct;
+# sets run_bg (busy % of the last 1 s sample) and run_wait (seconds waited)
+wait_idle() {
+  local t0 s0 s0t s1 s1t
+  t0=$(now_ms)
+  while :; do
+    read -r s0 s0t <<<"$(sys_ticks)"; sleep 1; read -r s1 s1t <<<"$(sys_ticks)"
+    run_bg=$(awk -v b=$((s1 - s0)) -v t=$((s1t - s0t)) 'BEGIN { printf "%.0f", (t > 0) ? 100 * b / t : 0 }')
+    (( run_bg <= idle_pct )) && break
+    (( $(now_ms) - t0 >= idle_wait_s * 1000 )) && break
+  done
+  run_wait=$(( ($(now_ms) - t0) / 1000 ))
+}
+
 # ---------------------------------------------------------------- one run
 # run_one REP CONFIG : sets run_* globals
 run_one() {
   local rep=$1 cfg=$2 log=$work/run-$1-$2 out s0 s1 s0t s1t i t0 t1 c0 c1 ev0= ev1= lo0= lo1=
-  run_status=ok run_bps=0 run_retr=0 run_cpu_ms=0 run_cpu_pct=0 run_rss=0 run_ev=- run_lost=- run_evps=- run_bg=- run_snd_cpu=0 run_rcv_cpu=0
+  run_status=ok run_bps=0 run_retr=0 run_cpu_ms=0 run_cpu_pct=0 run_rss=0 run_ev=- run_lost=- run_evps=- run_bg=- run_wait=- run_snd_cpu=0 run_rcv_cpu=0
   set_config "$cfg"; out=$probe_out
   if [ "$probe_state" != "$cfg" ]; then
     run_status="probes not in $cfg before the run ($probe_state)"
     echo "$out" >"$log.probe-list"
     return
   fi
-  if [ "$cfg" != baseline ]; then ev0=$(ev_sum "$out" EVENTS); lo0=$(ev_sum "$out" LOST); fi
-  # the pause before the run doubles as a check of the machine's background load (other processes)
-  read -r s0 s0t <<<"$(sys_ticks)"
+  if [ "$cfg" = histogram ] || [ "$cfg" = events ]; then ev0=$(ev_sum "$out" EVENTS); lo0=$(ev_sum "$out" LOST); fi
   sleep "$settle_s"
-  read -r s1 s1t <<<"$(sys_ticks)"
-  run_bg=$(awk -v b=$((s1 - s0)) -v t=$((s1t - s0t)) 'BEGIN { printf "%.0f", (t > 0) ? 100 * b / t : 0 }')
+  # the machine's background load (other processes): wait, bounded, until it is idle enough
+  wait_idle
 
   kill -0 "$agent_pid" 2>/dev/null || die "the agent (pid $agent_pid) is gone"
   t0=$(now_ms); c0=$(cpu_ticks "$agent_pid")
@@ -174,7 +237,7 @@ run_one() {
   run_cpu_ms=$(( (c1 - c0) * 1000 / clk_tck ))
   run_cpu_pct=$(awk -v c="$run_cpu_ms" -v w=$((t1 - t0)) 'BEGIN { printf "%.1f", (w > 0) ? 100 * c / w : 0 }')
 
-  if [ "$cfg" != baseline ]; then
+  if [ "$cfg" = histogram ] || [ "$cfg" = events ]; then
     out=$(agent_cmd 'microbpf:probe-list' 'microbpf:latency')
     echo "$out" >"$log.probe-list"
     [ "$(probe_field "$out" STATE rx)" = RUNNING ] && [ "$(probe_field "$out" STATE tx)" = RUNNING ] \
@@ -212,19 +275,19 @@ jq -e '.end.sum_received.bits_per_second' "$work/run-warmup.json" >/dev/null 2>&
   || die "the warm-up iperf3 run failed: $(cat "$work/run-warmup.client.err" "$work/run-warmup.server" 2>/dev/null | tail -n3)"
 info "warm-up: $(gbps "$(jq -r '.end.sum_received.bits_per_second' "$work/run-warmup.json")") Gbit/s"
 
-configs=(baseline histogram events)
-rows=()    # "rep cfg Gbps retr agent_cpu_ms agent_cpu_pct rss_mb events lost ev/s - - snd_cpu rcv_cpu bg_pct status"
+configs=(baseline floor histogram events)
+rows=()    # "rep cfg Gbps retr agent_cpu_ms agent_cpu_pct rss_mb events lost ev/s wait_s - snd_cpu rcv_cpu bg_pct status"
 skipped=0 done_reps=0
-hdr='%-3s %-9s %8s %6s %9s %7s %7s %9s %6s %9s %6s %6s %5s  %s\n'
-printf "$hdr" rep config Gbit/s retr agent_ms agent_% rss_MB events lost ev/s snd_% rcv_% bg_% status
+hdr='%-3s %-9s %8s %6s %9s %7s %7s %9s %6s %9s %6s %6s %5s %6s  %s\n'
+printf "$hdr" rep config Gbit/s retr agent_ms agent_% rss_MB events lost ev/s snd_% rcv_% bg_% wait_s status
 for ((rep = 1; rep <= reps; rep++)); do
   if (( $(now_ms) - script_start > budget_s * 1000 )); then skipped=$((reps - rep + 1)); break; fi
-  for ((k = 0; k < 3; k++)); do
-    cfg=${configs[$(( (k + rep - 1) % 3 ))]}
+  for ((k = 0; k < ${#configs[@]}; k++)); do
+    cfg=${configs[$(( (k + rep - 1) % ${#configs[@]} ))]}
     run_one "$rep" "$cfg"
     g=$(gbps "$run_bps")
-    printf "$hdr" "$rep" "$cfg" "$g" "$run_retr" "$run_cpu_ms" "$run_cpu_pct" "$run_rss" "$run_ev" "$run_lost" "$run_evps" "$run_snd_cpu" "$run_rcv_cpu" "$run_bg" "$run_status"
-    rows+=("$rep $cfg $g $run_retr $run_cpu_ms $run_cpu_pct $run_rss $run_ev $run_lost $run_evps - - $run_snd_cpu $run_rcv_cpu $run_bg $run_status")
+    printf "$hdr" "$rep" "$cfg" "$g" "$run_retr" "$run_cpu_ms" "$run_cpu_pct" "$run_rss" "$run_ev" "$run_lost" "$run_evps" "$run_snd_cpu" "$run_rcv_cpu" "$run_bg" "$run_wait" "$run_status"
+    rows+=("$rep $cfg $g $run_retr $run_cpu_ms $run_cpu_pct $run_rss $run_ev $run_lost $run_evps $run_wait - $run_snd_cpu $run_rcv_cpu $run_bg $run_status")
   done
   done_reps=$rep
 done
@@ -257,6 +320,7 @@ stats_pass() {  # stats_pass CONFIG
   else
     sysctl -qw kernel.bpf_stats_enabled=1
     sleep "$settle_s"
+    wait_idle
     prog_snap "${new[@]}" >"$log.before"
     read -r s0 s0t <<<"$(sys_ticks)"; t0=$(now_ms)
     iperf_run "$secs" "$log"
@@ -278,7 +342,8 @@ stats_pass() {  # stats_pass CONFIG
 }
 if command -v bpftool >/dev/null && [ -w /proc/sys/kernel/bpf_stats_enabled ]; then
   bpf_stats_orig=$(sysctl -n kernel.bpf_stats_enabled)
-  info "bpf_stats pass: one extra ${secs}s run each for histogram and events with kernel.bpf_stats_enabled=1"
+  info "bpf_stats pass: one extra ${secs}s run each for floor, histogram and events with kernel.bpf_stats_enabled=1"
+  stats_pass floor
   stats_pass histogram
   stats_pass events
   sysctl -qw kernel.bpf_stats_enabled="$bpf_stats_orig"
@@ -325,10 +390,13 @@ paired_cost() {
   echo "$(stats "${out[@]}") $(printf '%s\n' "${out[@]}" | awk '$1 > 0' | wc -l)"
 }
 spread=$(awk -v lo="${mn[baseline]}" -v hi="${mx[baseline]}" -v m="${med[baseline]}" 'BEGIN { if (m > 0) printf "%.1f", 100 * (hi - lo) / m; else print "n/a" }')
-hist_cost=$(cost histogram) ev_cost=$(cost events)
+hist_cost=$(cost histogram) ev_cost=$(cost events) floor_cost=$(cost floor)
+read -r fc_med fc_min fc_max fc_n fc_pos <<<"$(paired_cost floor)"
 read -r pc_med pc_min pc_max pc_n pc_pos <<<"$(paired_cost histogram)"
 read -r bc_med bc_min bc_max bc_n bc_pos <<<"$(paired_cost events)"
 lost_total=$(printf '%s\n' "${rows[@]:-}" | awk 'NF && $2 == "events" && $9 ~ /^[0-9]+$/ { s += $9 } END { print s + 0 }')
+bg_med=$(printf '%s\n' "${rows[@]:-}" | awk 'NF && $15 ~ /^[0-9]+$/ { print $15 }' | sort -g | awk '{ a[NR] = $1 } END { print NR ? a[int((NR + 1) / 2)] : 0 }')
+waited=$(printf '%s\n' "${rows[@]:-}" | awk 'NF && $11 ~ /^[0-9]+$/ { s += $11 } END { print s + 0 }')
 bg_max=$(printf '%s\n' "${rows[@]:-}" | awk 'NF && $15 ~ /^[0-9]+$/ && $15 > m { m = $15 } END { print m + 0 }')
 bad=$(printf '%s\n' "${rows[@]:-}" | awk 'NF && $16 != "ok"' | wc -l)
 
@@ -338,6 +406,11 @@ judge() {  # judge NAME COST TARGET
   else echo "$1: NOT MET (${2} % of median throughput, target <= $3 %)"; fi
 }
 verdict="$(judge histogram "$hist_cost" 3); $(judge events "$ev_cost" 10); events lost in events mode: ${lost_total} (target 0: $([ "$lost_total" = 0 ] && echo MET || echo NOT MET))"
+if [ "$floor_cost" != n/a ] && awk -v c="$floor_cost" 'BEGIN { exit !(c > 3) }'; then
+  verdict="$verdict; the floor (empty programs on the same hooks) alone cost ${floor_cost} %, above the 3 % target: with these hooks on this kernel the histogram target cannot be met"
+else
+  verdict="$verdict; the floor (empty programs on the same hooks) cost ${floor_cost} %"
+fi
 
 if [ "$spread" != n/a ] && awk -v s="$spread" 'BEGIN { exit !(s > 3) }'; then
   verdict="$verdict; note: the baseline's own run-to-run spread is ${spread} %, larger than the 3 % being judged"
@@ -355,7 +428,7 @@ for cfg in "${configs[@]}"; do
   [ "$cfg" = baseline ] || printf ', %s ev/s' "${evps_med[$cfg]}"
   echo
 done
-echo "paired per-repetition cost: histogram median ${pc_med} % (min ${pc_min}, max ${pc_max}, slower than baseline in ${pc_pos} of ${pc_n} reps); events median ${bc_med} % (min ${bc_min}, max ${bc_max}, slower in ${bc_pos} of ${bc_n})"
+echo "paired per-repetition cost: floor median ${fc_med} % (min ${fc_min}, max ${fc_max}, slower in ${fc_pos} of ${fc_n}); histogram median ${pc_med} % (min ${pc_min}, max ${pc_max}, slower than baseline in ${pc_pos} of ${pc_n} reps); events median ${bc_med} % (min ${bc_min}, max ${bc_max}, slower in ${bc_pos} of ${bc_n})"
 for r in "${stats_sum[@]:-}"; do
   [ -n "$r" ] || continue
   read -r a b c d e <<<"$r"
@@ -384,11 +457,15 @@ if [ "$write_doc" = 1 ]; then
     echo "  (data a -> b and ACKs b -> a), since all namespaces share the kernel."
     echo "- The agent (the built distribution, with \`feature:install -r microbpf-probe-rx microbpf-probe-tx\` and"
     echo "  the ack probe stopped) runs in every configuration; only rx/tx differ, switched through \`bin/client\`"
-    echo "  outside the measured window. **baseline**: rx and tx stopped; **histogram**: both attached,"
+    echo "  outside the measured window. **baseline**: rx and tx stopped; **floor**: rx and tx stopped, instead"
+    echo "  programs that return at once (\`bench/layer_floor.bpf.c\`, attached by \`bench/layer_attach.c\`) on exactly"
+    echo "  the hooks and attach types the probes use here (the cost of the attachment alone); **histogram**: both attached,"
     echo "  \`mode = histogram\` (per-layer and per-flow histograms in the kernel); **events**: both attached,"
     echo "  \`mode = events\` (plus one ring-buffer record per packet, no sampling), set with"
-    echo "  \`config:property-set\` and applied live. Per repetition all three, order rotated; one unrecorded"
-    echo "  warm-up run first; ${settle_s} s pause after every change."
+    echo "  \`config:property-set\` and applied live. Per repetition all four, order rotated; one unrecorded"
+    echo "  warm-up run first; ${settle_s} s pause after every change, then a wait (at most ${idle_wait_s} s) until at most"
+    echo "  ${idle_pct} % of the CPUs were busy over 1 s (the machine is shared with other engineers' builds; ${waited} s"
+    echo "  waited in all). iperf3 pinned: $([ "$pin" = true ] && echo "client on CPU 0, server on CPU 1 (\`taskset -c\`)" || echo no)."
     echo "- Hooks the probes used (\`microbpf:probe-list\` at start):"
     echo
     echo '```'
@@ -400,25 +477,27 @@ if [ "$write_doc" = 1 ]; then
     echo "  % of one CPU; RSS = the JVM's VmRSS after the run; events / ev/s = \`probe-list\` EVENTS delta of"
     echo "  rx + tx (ring records; 0 in histogram mode) over the run, per second of traffic; lost = LOST delta"
     echo "  (ring reservations that failed); retr = TCP retransmits; snd % / rcv % = iperf3's own CPU use;"
-    echo "  bg % = busy share of all CPUs during the ${settle_s} s pause just before the run: other load on the machine."
+    echo "  bg % = busy share of all CPUs in the last 1 s just before the run (other load on the machine; median ${bg_med} %);"
+    echo "  wait s = how long the run waited for the machine to be idle enough."
     echo
-    echo '| rep | config | Gbit/s | retr | agent ms | agent % | RSS MB | events | lost | ev/s | snd % | rcv % | bg % | status |'
-    echo '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|'
+    echo '| rep | config | Gbit/s | retr | agent ms | agent % | RSS MB | events | lost | ev/s | snd % | rcv % | bg % | wait s | status |'
+    echo '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|'
     for r in "${rows[@]:-}"; do
       [ -n "$r" ] || continue
       read -r a b c d e f g h i j k l m n o st <<<"$r"
-      echo "| $a | $b | $c | $d | $e | $f | $g | $h | $i | $j | $m | $n | $o | $st |"
+      echo "| $a | $b | $c | $d | $e | $f | $g | $h | $i | $j | $m | $n | $o | $k | $st |"
     done
     echo
     echo '| config | median Gbit/s | min | max | ok runs | cost vs baseline (median) | paired cost (median of reps) | agent CPU (median) | agent RSS (max) | events/s (median) |'
     echo '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|'
     echo "| baseline | **${med[baseline]}** | ${mn[baseline]} | ${mx[baseline]} | ${cnt[baseline]} | — | — | ${cpu_pct[baseline]} % | ${rss_max[baseline]} MB | — |"
+    echo "| floor | **${med[floor]}** | ${mn[floor]} | ${mx[floor]} | ${cnt[floor]} | **${floor_cost} %** | ${fc_med} % (${fc_min} … ${fc_max}) | ${cpu_pct[floor]} % | ${rss_max[floor]} MB | — |"
     echo "| histogram | **${med[histogram]}** | ${mn[histogram]} | ${mx[histogram]} | ${cnt[histogram]} | **${hist_cost} %** | ${pc_med} % (${pc_min} … ${pc_max}) | ${cpu_pct[histogram]} % | ${rss_max[histogram]} MB | ${evps_med[histogram]} |"
     echo "| events | **${med[events]}** | ${mn[events]} | ${mx[events]} | ${cnt[events]} | **${ev_cost} %** | ${bc_med} % (${bc_min} … ${bc_max}) | ${cpu_pct[events]} % | ${rss_max[events]} MB | ${evps_med[events]} |"
     echo
     echo "- Cost = (baseline median − config median) / baseline median; positive = slower. Paired cost ="
-    echo "  the same per repetition (runs seconds apart), median over repetitions; histogram mode was slower than"
-    echo "  that repetition's baseline in ${pc_pos} of ${pc_n} repetitions, events mode in ${bc_pos} of ${bc_n}. The baseline's own spread"
+    echo "  the same per repetition (runs seconds apart), median over repetitions; the floor was slower than"
+    echo "  that repetition's baseline in ${fc_pos} of ${fc_n} repetitions, histogram mode in ${pc_pos} of ${pc_n}, events mode in ${bc_pos} of ${bc_n}. The baseline's own spread"
     echo "  (max − min) / median is ${spread} %: differences smaller than that are within run-to-run noise."
     if [ ${#stats_sum[@]} -gt 0 ]; then
       echo
@@ -451,9 +530,10 @@ if [ "$write_doc" = 1 ]; then
       echo
     fi
     echo "- **Targets (histogram ≤ 3 %, events ≤ 10 %, 0 lost): ${verdict}.**"
+    echo "- Background load: median ${bg_med} %, max ${bg_max} % of all CPUs busy in the second before a run."
     (( bad == 0 )) || echo "- $bad run(s) failed (status column) and are left out of the statistics."
     (( skipped == 0 )) || echo "- time budget (${budget_s} s) reached: $skipped repetition(s) skipped."
-    echo "- Re-run: \`sudo flock /tmp/microbpf-bench.lock bench/run-layer-overhead-bench.sh\` (needs the built distribution; about 4 minutes with the defaults)."
+    echo "- Re-run: \`sudo flock /tmp/microbpf-bench.lock bench/run-layer-overhead-bench.sh\` (needs the built distribution; about 10 minutes with the defaults, more while the machine is busy)."
     echo '<!-- layer-overhead:end -->'
   } >"$section"
   if [ ! -f "$doc" ]; then

@@ -60,16 +60,20 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # ---------------------------------------------------------------- namespaces + veth
-# iperf_run SECONDS LOG : server (one test, -1) in ns_b, client in ns_a; JSON in LOG.json
+# iperf_run SECONDS LOG : server (one test, -1) in ns_b, client in ns_a; JSON in LOG.json.
+# Optional (unset by default): BENCH_CLIENT_CPUS / BENCH_SERVER_CPUS pin the client / server with
+# taskset -c (the softirq work of a veth transfer runs mostly on the sending CPU).
 iperf_run() {
-  local s=$1 log=$2 spid i
-  timeout $((s + 40)) ip netns exec "$ns_b" iperf3 -s -1 -B "$ip_b" -p "$iperf_port" >"$log.server" 2>&1 &
+  local s=$1 log=$2 spid i pin_c=() pin_s=()
+  [ -z "${BENCH_CLIENT_CPUS:-}" ] || pin_c=(taskset -c "$BENCH_CLIENT_CPUS")
+  [ -z "${BENCH_SERVER_CPUS:-}" ] || pin_s=(taskset -c "$BENCH_SERVER_CPUS")
+  timeout $((s + 40)) ip netns exec "$ns_b" "${pin_s[@]}" iperf3 -s -1 -B "$ip_b" -p "$iperf_port" >"$log.server" 2>&1 &
   spid=$!; bg_pids+=("$spid")
   for i in $(seq 100); do
     ip netns exec "$ns_b" ss -Hltn "sport = :$iperf_port" | grep -q . && break
     sleep 0.05
   done
-  timeout $((s + 30)) ip netns exec "$ns_a" iperf3 -c "$ip_b" -p "$iperf_port" -t "$s" -J >"$log.json" 2>"$log.client.err" || true
+  timeout $((s + 30)) ip netns exec "$ns_a" "${pin_c[@]}" iperf3 -c "$ip_b" -p "$iperf_port" -t "$s" -J >"$log.json" 2>"$log.client.err" || true
   for i in $(seq 100); do kill -0 "$spid" 2>/dev/null || break; sleep 0.1; done
   kill "$spid" 2>/dev/null || true; wait "$spid" 2>/dev/null || true
 }

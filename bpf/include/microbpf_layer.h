@@ -168,9 +168,26 @@ static __always_inline void hist_add(struct layer_hist *h, __u32 b, __u64 ns, bo
 	}
 }
 
-/* Records one latency sample of a layer (and of the flow when per-flow histograms are on). */
-static __always_inline void layer_sample(__u32 layer, const struct flow_key *flow, __s64 ns,
-					 struct layer_knobs *k)
+/* The per-flow histogram of a layer (created on first use), or NULL when per-flow histograms are off. */
+static __always_inline struct layer_hist *layer_flow_hist(__u32 layer, const struct flow_key *flow,
+							   struct layer_knobs *k)
+{
+	if (!k || k->flows_off || !flow)
+		return NULL;
+	struct flow_layer_key fk = {};
+	__builtin_memcpy(&fk.flow, flow, sizeof(fk.flow));
+	fk.layer = layer;
+	struct layer_hist *fh = bpf_map_lookup_elem(&flow_hist, &fk);
+	if (!fh) {
+		static const struct layer_hist zero = {};
+		bpf_map_update_elem(&flow_hist, &fk, &zero, BPF_NOEXIST);
+		fh = bpf_map_lookup_elem(&flow_hist, &fk);
+	}
+	return fh;
+}
+
+/* Records one latency sample of a layer, and in the flow's histogram fh when not NULL. */
+static __always_inline void layer_sample_in(__u32 layer, __s64 ns, struct layer_hist *fh)
 {
 	if (ns < 0) { /* a mismatched key, or clock skew between CPUs: count it, never hide it */
 		layer_stat(LAYER_STAT_NEGATIVE);
@@ -180,20 +197,15 @@ static __always_inline void layer_sample(__u32 layer, const struct flow_key *flo
 	struct layer_hist *h = bpf_map_lookup_elem(&layer_hist, &layer);
 	if (h)
 		hist_add(h, b, ns, false);
-	if (!k || k->flows_off || !flow)
-		return;
-	struct flow_layer_key fk = {};
-	__builtin_memcpy(&fk.flow, flow, sizeof(fk.flow));
-	fk.layer = layer;
-	struct layer_hist *fh = bpf_map_lookup_elem(&flow_hist, &fk);
-	if (!fh) {
-		static const struct layer_hist zero = {};
-		bpf_map_update_elem(&flow_hist, &fk, &zero, BPF_NOEXIST);
-		fh = bpf_map_lookup_elem(&flow_hist, &fk);
-		if (!fh)
-			return;
-	}
-	hist_add(fh, b, ns, false); /* per-CPU value: no atomics needed */
+	if (fh)
+		hist_add(fh, b, ns, false); /* per-CPU value: no atomics needed */
+}
+
+/* Records one latency sample of a layer (and of the flow when per-flow histograms are on). */
+static __always_inline void layer_sample(__u32 layer, const struct flow_key *flow, __s64 ns,
+					 struct layer_knobs *k)
+{
+	layer_sample_in(layer, ns, layer_flow_hist(layer, flow, k));
 }
 
 /* FNV-1a + murmur3 finaliser over the segment identity as both ends see it in the header: addresses, ports, seq. */
@@ -245,7 +257,18 @@ static __always_inline void key_of(struct seg_key *k, const struct pkt *p)
  * headers skipped) and the TCP header from kernel memory at l3. proto_be: skb->protocol (VLAN tags,
  * 802.1Q / 802.1AD, up to two, are skipped), or 0 to go by the IP version nibble. l3_len: bytes of
  * the packet from l3 on (to compute the payload). Returns false for anything that is not TCP.
+ * One bpf_probe_read_kernel of 64 bytes covers IPv4 without options + TCP and IPv6 without
+ * extension headers + TCP (the TCP header's first 20 bytes); other layouts read the rest separately.
+ * Reading 64 bytes past a short packet's end stays inside the skb's head buffer (skb_shared_info follows).
  */
+struct l3_bytes {
+	union {
+		struct iphdr ip;
+		struct ipv6hdr ip6;
+		__u8 b[64];
+	};
+};
+
 static __always_inline bool parse_l3(const unsigned char *l3, __u16 proto_be, __u32 l3_len, struct pkt *p)
 {
 	for (int i = 0; i < 2; i++) {
@@ -257,29 +280,26 @@ static __always_inline bool parse_l3(const unsigned char *l3, __u16 proto_be, __
 		l3 += 4;
 		l3_len -= 4;
 	}
-	__u8 vb;
-	if (bpf_probe_read_kernel(&vb, 1, l3))
+	struct l3_bytes h;
+	if (bpf_probe_read_kernel(&h, sizeof(h), l3))
 		return false;
+	__u8 vb = h.b[0];
 	if (proto_be == 0)
 		proto_be = (vb >> 4) == 4 ? ETH_P_IP_BE : (vb >> 4) == 6 ? ETH_P_IPV6_BE : 0xffff;
 	__u32 l3hdr;
 	if (proto_be == ETH_P_IP_BE) {
-		struct iphdr ip;
-		if (bpf_probe_read_kernel(&ip, sizeof(ip), l3) || ip.protocol != LAYER_IPPROTO_TCP)
+		if (h.ip.protocol != LAYER_IPPROTO_TCP)
 			return false;
-		l3hdr = ip.ihl * 4;
+		l3hdr = h.ip.ihl * 4;
 		if (l3hdr < 20)
 			return false;
 		__builtin_memset(&p->flow, 0, sizeof(p->flow));
-		__builtin_memcpy(p->flow.saddr, &ip.saddr, 4);
-		__builtin_memcpy(p->flow.daddr, &ip.daddr, 4);
+		__builtin_memcpy(p->flow.saddr, &h.ip.saddr, 4);
+		__builtin_memcpy(p->flow.daddr, &h.ip.daddr, 4);
 		p->flow.family = MICROBPF_AF_INET;
 	} else if (proto_be == ETH_P_IPV6_BE) {
-		struct ipv6hdr ip6;
-		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), l3))
-			return false;
-		__u8 next = ip6.nexthdr;
-		l3hdr = sizeof(ip6);
+		__u8 next = h.ip6.nexthdr;
+		l3hdr = sizeof(struct ipv6hdr);
 		for (int i = 0; i < 4; i++) {
 			if (next != 0 && next != 43 && next != 60)
 				break;
@@ -292,14 +312,18 @@ static __always_inline bool parse_l3(const unsigned char *l3, __u16 proto_be, __
 		if (next != LAYER_IPPROTO_TCP)
 			return false;
 		__builtin_memset(&p->flow, 0, sizeof(p->flow));
-		__builtin_memcpy(p->flow.saddr, &ip6.saddr, 16);
-		__builtin_memcpy(p->flow.daddr, &ip6.daddr, 16);
+		__builtin_memcpy(p->flow.saddr, &h.ip6.saddr, 16);
+		__builtin_memcpy(p->flow.daddr, &h.ip6.daddr, 16);
 		p->flow.family = MICROBPF_AF_INET6;
 	} else {
 		return false;
 	}
 	struct tcphdr th;
-	if (bpf_probe_read_kernel(&th, sizeof(th), l3 + (l3hdr & 0x3ff)))
+	if (l3hdr == 20)
+		__builtin_memcpy(&th, &h.b[20], sizeof(th));
+	else if (l3hdr == 40)
+		__builtin_memcpy(&th, &h.b[40], sizeof(th));
+	else if (bpf_probe_read_kernel(&th, sizeof(th), l3 + (l3hdr & 0x3ff)))
 		return false;
 	p->flow.sport = __builtin_bswap16(th.source);
 	p->flow.dport = __builtin_bswap16(th.dest);
@@ -339,6 +363,71 @@ static __always_inline bool parse_skb_rx(struct sk_buff *skb, struct pkt *p)
 }
 
 #define PARSE_SKB_RX_BTF(skb, p) parse_l3((skb)->data, (skb)->protocol, (skb)->len, (p))
+
+/*
+ * A cgroup_skb program's packet through direct packet access (no helper call): data is at the IP
+ * header, and the TCP stack has pulled IP and TCP headers into the linear part before these hooks
+ * run. Returns 1 for TCP (p filled), 0 for anything else, -1 when the headers are not all in the
+ * linear part (then parse_cgroup_skb, below, reads them with bpf_skb_load_bytes).
+ */
+static __always_inline int parse_cgroup_skb_direct(struct __sk_buff *skb, struct pkt *p)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	__u32 l3hdr;
+	if (data + sizeof(struct ipv6hdr) + sizeof(struct tcphdr) > end) {
+		/* short linear part: fine for IPv4 + TCP without options, else the slow path */
+		if (data + sizeof(struct iphdr) + sizeof(struct tcphdr) > end)
+			return -1;
+	}
+	__u8 v = *(__u8 *)data >> 4;
+	if (v == 4) {
+		struct iphdr *ip = data;
+		if (ip->protocol != LAYER_IPPROTO_TCP)
+			return 0;
+		l3hdr = ip->ihl * 4;
+		if (l3hdr < 20)
+			return 0;
+		__builtin_memset(&p->flow, 0, sizeof(p->flow));
+		__builtin_memcpy(p->flow.saddr, &ip->saddr, 4);
+		__builtin_memcpy(p->flow.daddr, &ip->daddr, 4);
+		p->flow.family = MICROBPF_AF_INET;
+	} else if (v == 6) {
+		struct ipv6hdr *ip6 = data;
+		if ((void *)(ip6 + 1) > end)
+			return -1;
+		__u8 next = ip6->nexthdr;
+		l3hdr = sizeof(*ip6);
+		for (int i = 0; i < 4; i++) {
+			if (next != 0 && next != 43 && next != 60)
+				break;
+			__u8 *ext = data + (l3hdr & 0x3ff);
+			if ((void *)(ext + 2) > end)
+				return -1;
+			next = ext[0];
+			l3hdr += (ext[1] + 1) * 8;
+		}
+		if (next != LAYER_IPPROTO_TCP)
+			return 0;
+		__builtin_memset(&p->flow, 0, sizeof(p->flow));
+		__builtin_memcpy(p->flow.saddr, &ip6->saddr, 16);
+		__builtin_memcpy(p->flow.daddr, &ip6->daddr, 16);
+		p->flow.family = MICROBPF_AF_INET6;
+	} else {
+		return 0;
+	}
+	struct tcphdr *th = data + (l3hdr & 0x3ff);
+	if ((void *)(th + 1) > end)
+		return -1;
+	p->flow.sport = __builtin_bswap16(th->source);
+	p->flow.dport = __builtin_bswap16(th->dest);
+	p->seq = __builtin_bswap32(th->seq);
+	p->ack_seq = __builtin_bswap32(th->ack_seq);
+	__u32 hdrs = l3hdr + th->doff * 4;
+	p->payload = skb->len > hdrs ? skb->len - hdrs : 0;
+	p->flags = ((__u8 *)th)[13];
+	return 1;
+}
 
 /* A cgroup_skb program's packet: data at the IP header, read with bpf_skb_load_bytes. */
 static __always_inline bool parse_cgroup_skb(struct __sk_buff *skb, struct pkt *p)
@@ -435,6 +524,72 @@ static __always_inline bool flow_of_sock(struct sock *sk, bool outgoing, struct 
 		f->dport = lport;
 	}
 	return true;
+}
+
+
+/* flow_of_sock for a BTF-typed socket (fentry, tp_btf): direct loads instead of bpf_probe_read_kernel. */
+static __always_inline bool flow_of_sock_btf(struct sock *sk, bool outgoing, struct flow_key *f)
+{
+	__u16 family = sk->__sk_common.skc_family;
+	__u32 l[4] = {}, r[4] = {};
+	__builtin_memset(f, 0, sizeof(*f));
+	if (family == MICROBPF_AF_INET6) {
+		for (int i = 0; i < 4; i++) {
+			l[i] = sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32[i];
+			r[i] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[i];
+		}
+		if (l[0] == 0 && l[1] == 0 && l[2] == 0xffff0000u /* ::ffff:a.b.c.d, network order */) {
+			family = MICROBPF_AF_INET;
+			l[0] = l[3];
+			r[0] = r[3];
+			l[2] = r[2] = l[3] = r[3] = 0;
+		}
+	} else if (family == MICROBPF_AF_INET) {
+		l[0] = sk->__sk_common.skc_rcv_saddr;
+		r[0] = sk->__sk_common.skc_daddr;
+	} else {
+		return false;
+	}
+	__u16 lport = sk->__sk_common.skc_num;
+	__u16 rport = __builtin_bswap16(sk->__sk_common.skc_dport);
+	f->family = family;
+	if (outgoing) {
+		__builtin_memcpy(f->saddr, l, 16);
+		__builtin_memcpy(f->daddr, r, 16);
+		f->sport = lport;
+		f->dport = rport;
+	} else {
+		__builtin_memcpy(f->saddr, r, 16);
+		__builtin_memcpy(f->daddr, l, 16);
+		f->sport = rport;
+		f->dport = lport;
+	}
+	return true;
+}
+
+/*
+ * Direct-mapped in-flight tables (per-CPU arrays: the lookup is inlined, no hashing of a key, no
+ * lock): the slot of a key is the top bits of a multiplicative hash. A slot overwritten while it
+ * still holds an unconsumed entry is an eviction, and counted as one.
+ */
+static __always_inline __u32 slot_of(__u64 key, __u32 bits)
+{
+	return (__u32)((key * 0x9E3779B97F4A7C15ull) >> (64 - bits));
+}
+
+/*
+ * The low 32 bits of a pointer the verifier tracks (a tracepoint's skb, cgroup_skb's skb->data) as a
+ * plain number: a privileged program may copy a pointer's low half (a 32-bit move), not hash the
+ * pointer itself. The in-flight tables key skbs by their address, and packets by the address of
+ * their network header, which both a tracepoint (head + offset) and a cgroup_skb program (data)
+ * can compute; two packets in flight at once whose addresses agree in the low 32 bits would share
+ * a slot (the later one evicts the earlier, counted).
+ */
+static __always_inline __u32 ptr_lo32(__u64 ptr)
+{
+	__u32 out;
+	asm volatile("r0 = %[v]\n\tw0 = w0\n\t%[out] = r0" : [out] "=r"(out) : [v] "r"(ptr) : "r0");
+	return out;
 }
 
 #endif /* MICROBPF_LAYER_H */

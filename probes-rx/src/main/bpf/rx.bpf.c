@@ -24,19 +24,23 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* MAC start per skb (bounded: a packet that never reaches IP start is evicted) */
+/* MAC start per skb, direct-mapped per CPU (MAC and IP start run on the CPU whose backlog or NAPI
+ * context holds the packet; with RPS steering packets to another CPU, they count as unmatched) */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, __u64);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1 << RX_MAC_BITS);
+	__type(key, __u32);
+	__type(value, struct rx_mac_slot);
 } rx_mac SEC(".maps");
 
+/* TCP packets between IP start and TCP start (one softirq pass on one CPU), direct-mapped per CPU,
+ * keyed by the address of the network header (the cgroup hook has no skb pointer, but it has the
+ * packet's data pointer, which is that address) */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, struct seg_key);
-	__type(value, struct rx_stamp);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1 << RX_IP_BITS);
+	__type(key, __u32);
+	__type(value, struct rx_ip_slot);
 } rx_ip SEC(".maps");
 
 struct {
@@ -47,15 +51,24 @@ struct {
 } rx_socks SEC(".maps");
 
 MICROBPF_EXPORT_STRUCT(rx_seg);
+
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 MICROBPF_EXPORT_STRUCT(rx_sock);
 
 /* ---- MAC start: stamp the skb ---- */
 
 static __always_inline int on_mac_start(void *skb)
 {
-	__u64 key = (__u64)skb;
-	__u64 now = bpf_ktime_get_ns();
-	bpf_map_update_elem(&rx_mac, &key, &now, BPF_ANY);
+	__u32 key = ptr_lo32((__u64)skb);
+	__u32 i = slot_of(key, RX_MAC_BITS);
+	struct rx_mac_slot *s = bpf_map_lookup_elem(&rx_mac, &i);
+	if (!s)
+		return 0;
+	if (s->live)
+		layer_stat(RX_STAT_MAC_EVICTED);
+	s->skb = key;
+	s->live = 1;
+	s->t_mac = bpf_ktime_get_ns();
 	return 0;
 }
 
@@ -89,29 +102,59 @@ int rx_mac_napi_tracepoint(struct trace_event_raw_net_dev_rx_verbose_template *c
 	return on_mac_start((void *)ctx->skbaddr);
 }
 
-/* ---- IP start: MAC sample; remember the segment ---- */
+/* ---- IP start: take the skb's MAC stamp; stamp TCP packets for TCP start, which knows the flow ---- */
 
-/* is_tcp: the program parsed the skb (p) and found TCP */
-static __always_inline int on_ip_start(void *skb, struct pkt *pp, bool is_tcp)
+/*
+ * Cheap filter without parsing the packet: data points at the network header (or at VLAN tags,
+ * skipped); one read of its first 10 bytes gives the IP version and the (first) next protocol.
+ * Returns the network header's address, or 0 when this is not (possibly) TCP.
+ */
+static __always_inline __u64 tcp_l3_at(const unsigned char *data, __u16 proto_be)
+{
+	for (int i = 0; i < 2; i++) {
+		if (proto_be != ETH_P_8021Q_BE && proto_be != ETH_P_8021AD_BE)
+			break;
+		if (bpf_probe_read_kernel(&proto_be, 2, data + 2))
+			return 0;
+		data += 4;
+	}
+	__u8 h[10];
+	if (bpf_probe_read_kernel(h, sizeof(h), data))
+		return 0;
+	__u8 v = h[0] >> 4;
+	if (proto_be != 0 && proto_be != ETH_P_IP_BE && proto_be != ETH_P_IPV6_BE)
+		return 0;
+	if (v == 4)
+		return h[9] == LAYER_IPPROTO_TCP ? (__u64)data : 0;
+	if (v == 6) /* TCP, or an extension header that TCP start parses through */
+		return h[6] == LAYER_IPPROTO_TCP || h[6] == 0 || h[6] == 43 || h[6] == 60 ? (__u64)data : 0;
+	return 0;
+}
+
+static __always_inline int on_ip_start(void *skb, __u64 l3)
 {
 	__u64 now = bpf_ktime_get_ns();
-	__u64 key = (__u64)skb;
-	__u64 *tm = bpf_map_lookup_elem(&rx_mac, &key);
-	__u64 t_mac = tm ? *tm : 0;
-	if (tm)
-		bpf_map_delete_elem(&rx_mac, &key);
-	if (!is_tcp)
+	__u32 skb_key = ptr_lo32((__u64)skb);
+	__u32 i = slot_of(skb_key, RX_MAC_BITS);
+	struct rx_mac_slot *m = bpf_map_lookup_elem(&rx_mac, &i);
+	__u64 t_mac = 0;
+	if (m && m->live && m->skb == skb_key) {
+		t_mac = m->t_mac;
+		m->live = 0;
+	}
+	if (!l3)
 		return 0;
-	struct pkt p = *pp;
-	struct layer_knobs *k = layer_knobs();
-	if (t_mac)
-		layer_sample(RX_MAC, &p.flow, now - t_mac, k);
-	else
-		layer_stat(RX_STAT_NO_MAC);
-	struct seg_key sk;
-	key_of(&sk, &p);
-	struct rx_stamp st = {.t_mac = t_mac, .t_ip = now};
-	bpf_map_update_elem(&rx_ip, &sk, &st, BPF_ANY);
+	__u32 key = ptr_lo32(l3);
+	__u32 j = slot_of(key, RX_IP_BITS);
+	struct rx_ip_slot *s = bpf_map_lookup_elem(&rx_ip, &j);
+	if (!s)
+		return 0;
+	if (s->live)
+		layer_stat(RX_STAT_IP_EVICTED);
+	s->l3 = key;
+	s->live = 1;
+	s->t_mac = t_mac;
+	s->t_ip = now;
 	layer_stat(RX_STAT_IP_INSERTED);
 	return 0;
 }
@@ -119,51 +162,48 @@ static __always_inline int on_ip_start(void *skb, struct pkt *pp, bool is_tcp)
 SEC("fentry/ip_rcv")
 int BPF_PROG(rx_ip_fentry, struct sk_buff *skb, struct net_device *dev)
 {
-	struct pkt p;
-	bool tcp = PARSE_SKB_RX_BTF(skb, &p);
-	return on_ip_start(skb, &p, tcp);
+	return on_ip_start(skb, tcp_l3_at(skb->data, skb->protocol));
 }
 
 SEC("fentry/ipv6_rcv")
 int BPF_PROG(rx_ip6_fentry, struct sk_buff *skb, struct net_device *dev)
 {
-	struct pkt p;
-	bool tcp = PARSE_SKB_RX_BTF(skb, &p);
-	return on_ip_start(skb, &p, tcp);
+	return on_ip_start(skb, tcp_l3_at(skb->data, skb->protocol));
 }
 
 SEC("tp_btf/netif_receive_skb")
 int BPF_PROG(rx_ip_tp_btf, struct sk_buff *skb)
 {
-	struct pkt p;
-	bool tcp = PARSE_SKB_RX_BTF(skb, &p);
-	return on_ip_start(skb, &p, tcp);
+	return on_ip_start(skb, tcp_l3_at(skb->data, skb->protocol));
 }
 
 SEC("tracepoint/net/netif_receive_skb")
 int rx_ip_tracepoint(struct trace_event_raw_net_dev_template *ctx)
 {
-	struct pkt p;
-	bool tcp = parse_skb_rx((struct sk_buff *)ctx->skbaddr, &p);
-	return on_ip_start(ctx->skbaddr, &p, tcp);
+	struct sk_buff *skb = (struct sk_buff *)ctx->skbaddr;
+	return on_ip_start(skb, tcp_l3_at(BPF_CORE_READ(skb, data), BPF_CORE_READ(skb, protocol)));
 }
 
-/* ---- TCP start: IP sample; queue the segment on its socket until the application copies it ---- */
+/* ---- TCP start: MAC and IP samples; queue the segment on its socket until the application copies it ---- */
 
-static __always_inline int on_tcp_start(struct pkt *p, __u32 rcv_nxt, bool have_rcv_nxt)
+/* l3: low 32 bits of the network header's address (the rx_ip key) */
+static __always_inline int on_tcp_start(struct pkt *p, __u32 l3, __u32 rcv_nxt, bool have_rcv_nxt)
 {
 	__u64 now = bpf_ktime_get_ns();
-	struct seg_key key;
-	key_of(&key, p);
-	struct rx_stamp *st = bpf_map_lookup_elem(&rx_ip, &key);
 	struct layer_knobs *k = layer_knobs();
 	struct rx_seg seg = {};
-	if (st) {
+	__u32 j = slot_of(l3, RX_IP_BITS);
+	struct rx_ip_slot *st = bpf_map_lookup_elem(&rx_ip, &j);
+	if (st && st->live && st->l3 == l3) {
 		seg.t_mac = st->t_mac;
 		seg.t_ip = st->t_ip;
-		layer_sample(RX_IP, &p->flow, now - st->t_ip, k);
-		bpf_map_delete_elem(&rx_ip, &key);
+		st->live = 0;
 		layer_stat(RX_STAT_IP_CONSUMED);
+		if (seg.t_mac)
+			layer_sample(RX_MAC, &p->flow, seg.t_ip - seg.t_mac, k);
+		else
+			layer_stat(RX_STAT_NO_MAC);
+		layer_sample(RX_IP, &p->flow, now - seg.t_ip, k);
 	} else {
 		layer_stat(RX_STAT_NO_IP);
 	}
@@ -194,12 +234,15 @@ static __always_inline int on_tcp_start(struct pkt *p, __u32 rcv_nxt, bool have_
 	return 0;
 }
 
+/* tcp_v4_rcv / tcp_v6_rcv / tcp_rcv_established: the network header is set (head + network_header) */
+#define L3_LO32_BTF(skb) ptr_lo32((__u64)((skb)->head + (skb)->network_header))
+
 SEC("fentry/tcp_v4_rcv")
 int BPF_PROG(rx_tcp_fentry, struct sk_buff *skb)
 {
 	struct pkt p;
 	if (PARSE_SKB_NH_BTF(skb, &p))
-		on_tcp_start(&p, 0, false);
+		on_tcp_start(&p, L3_LO32_BTF(skb), 0, false);
 	return 0;
 }
 
@@ -208,15 +251,19 @@ int BPF_PROG(rx_tcp6_fentry, struct sk_buff *skb)
 {
 	struct pkt p;
 	if (PARSE_SKB_NH_BTF(skb, &p))
-		on_tcp_start(&p, 0, false);
+		on_tcp_start(&p, L3_LO32_BTF(skb), 0, false);
 	return 0;
 }
 
 SEC("cgroup_skb/ingress")
 int rx_tcp_cgroup(struct __sk_buff *skb)
 {
+	__u32 l3 = ptr_lo32(skb->data); /* first: the verifier wants ctx loads from the unmodified ctx pointer */
 	struct pkt p;
-	if (!parse_cgroup_skb(skb, &p))
+	int r = parse_cgroup_skb_direct(skb, &p);
+	if (r < 0)
+		r = parse_cgroup_skb(skb, &p);
+	if (r <= 0)
 		return 1;
 	__u32 rcv_nxt = 0;
 	bool have = false;
@@ -228,17 +275,19 @@ int rx_tcp_cgroup(struct __sk_buff *skb)
 			have = true;
 		}
 	}
-	on_tcp_start(&p, rcv_nxt, have);
+	on_tcp_start(&p, l3, rcv_nxt, have);
 	return 1; /* observe only: always let the packet through */
 }
 
+/* tcp_rcv_established may run from the socket backlog on another CPU than IP start: such segments
+ * find no IP-start entry (per-CPU) and count as unmatched.tcp-start */
 SEC("tp_btf/tcp_probe")
 int BPF_PROG(rx_tcp_tp_btf, struct sock *sk, const struct sk_buff *skb)
 {
 	struct pkt p;
 	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
 	if (tp && PARSE_SKB_NH_BTF(skb, &p))
-		on_tcp_start(&p, tp->rcv_nxt, true);
+		on_tcp_start(&p, L3_LO32_BTF(skb), tp->rcv_nxt, true);
 	return 0;
 }
 
@@ -246,8 +295,10 @@ SEC("tracepoint/tcp/tcp_probe")
 int rx_tcp_tracepoint(struct trace_event_raw_tcp_probe *ctx)
 {
 	struct pkt p;
-	if (parse_skb_nh((struct sk_buff *)ctx->skbaddr, &p))
-		on_tcp_start(&p, BPF_CORE_READ((struct tcp_sock *)ctx->skaddr, rcv_nxt), true);
+	struct sk_buff *skb = (struct sk_buff *)ctx->skbaddr;
+	if (parse_skb_nh(skb, &p))
+		on_tcp_start(&p, ptr_lo32((__u64)(BPF_CORE_READ(skb, head) + BPF_CORE_READ(skb, network_header))),
+			     BPF_CORE_READ((struct tcp_sock *)ctx->skaddr, rcv_nxt), true);
 	return 0;
 }
 
@@ -276,6 +327,7 @@ static __always_inline void emit(struct rx_seg *s, struct flow_key *flow, __u64 
 struct copy_ctx {
 	struct rx_sock *rs;
 	struct layer_knobs *k;
+	struct layer_hist *fh; /* the flow's RX-TCP histogram, looked up once per copy */
 	__u64 now;
 	struct flow_key flow;
 	__u32 upto;
@@ -294,7 +346,7 @@ static long consume_one(__u32 i, void *data)
 	struct rx_seg *s = &rs->segs[head & (RX_RING - 1)];
 	if ((__s32)(s->end_seq - c->upto) > 0)
 		return 1;
-	layer_sample(RX_TCP, &c->flow, c->now - s->t_tcp, c->k);
+	layer_sample_in(RX_TCP, c->now - s->t_tcp, c->fh);
 	if (c->k && c->k->events) {
 		__u32 hash = seg_hash(&c->flow, s->seq);
 		if (sampled(c->k, hash))
@@ -304,43 +356,74 @@ static long consume_one(__u32 i, void *data)
 	return 0;
 }
 
-static __always_inline int on_copy(struct sk_buff *skb, int len)
+/* flow: the socket's incoming flow; upto: copied_seq + len (every segment ending at or before it is delivered) */
+static __always_inline int on_copy(struct copy_ctx *c)
 {
-	if (len <= 0)
-		return 0;
-	struct sock *sk = BPF_CORE_READ(skb, sk);
-	if (!sk || BPF_CORE_READ(sk, sk_protocol) != LAYER_IPPROTO_TCP)
-		return 0;
-	struct copy_ctx c = {};
-	c.now = bpf_ktime_get_ns();
-	if (!flow_of_sock(sk, false, &c.flow))
-		return 0;
-	c.rs = bpf_map_lookup_elem(&rx_socks, &c.flow);
-	if (!c.rs) {
+	c->rs = bpf_map_lookup_elem(&rx_socks, &c->flow);
+	if (!c->rs) {
 		layer_stat(RX_STAT_NO_RING);
 		return 0;
 	}
-	c.upto = BPF_CORE_READ((struct tcp_sock *)sk, copied_seq) + len;
-	c.k = layer_knobs();
+	c->k = layer_knobs();
+	/* the flow's histogram once per copy (not per segment), if at least the oldest segment is delivered */
+	__u32 head = c->rs->head;
+	if (head == c->rs->tail || (__s32)(c->rs->segs[head & (RX_RING - 1)].end_seq - c->upto) > 0)
+		return 0;
+	c->fh = layer_flow_hist(RX_TCP, &c->flow, c->k);
 	/* every segment whose last byte is now copied has left the TCP layer */
-	bpf_loop(RX_RING, consume_one, &c, 0);
+	bpf_loop(RX_RING, consume_one, c, 0);
 	return 0;
 }
 
 SEC("fentry/skb_copy_datagram_iter")
 int BPF_PROG(rx_copy_fentry, const struct sk_buff *skb, int offset, struct iov_iter *to, int len)
 {
-	return on_copy((struct sk_buff *)skb, len);
+	struct sock *sk = skb->sk;
+	if (len <= 0 || !sk)
+		return 0;
+	if (sk->sk_protocol != LAYER_IPPROTO_TCP)
+		return 0;
+	/* a read-only view of the socket as tcp_sock (bpf_skc_to_tcp_sock refuses an RCU pointer) */
+	struct tcp_sock *tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
+	struct copy_ctx c = {};
+	if (!flow_of_sock_btf(sk, false, &c.flow))
+		return 0;
+	c.now = bpf_ktime_get_ns();
+	c.upto = tp->copied_seq + len;
+	return on_copy(&c);
 }
 
+/* BTF-typed skb: direct loads of the socket's fields (no bpf_probe_read_kernel) */
 SEC("tp_btf/skb_copy_datagram_iovec")
 int BPF_PROG(rx_copy_tp_btf, const struct sk_buff *skb, int len)
 {
-	return on_copy((struct sk_buff *)skb, len);
+	struct sock *sk = skb->sk;
+	if (len <= 0 || !sk)
+		return 0;
+	if (sk->sk_protocol != LAYER_IPPROTO_TCP)
+		return 0;
+	/* a read-only view of the socket as tcp_sock (bpf_skc_to_tcp_sock refuses an RCU pointer) */
+	struct tcp_sock *tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
+	struct copy_ctx c = {};
+	if (!flow_of_sock_btf(sk, false, &c.flow))
+		return 0;
+	c.now = bpf_ktime_get_ns();
+	c.upto = tp->copied_seq + len;
+	return on_copy(&c);
 }
 
 SEC("tracepoint/skb/skb_copy_datagram_iovec")
 int rx_copy_tracepoint(struct trace_event_raw_skb_copy_datagram_iovec *ctx)
 {
-	return on_copy((struct sk_buff *)ctx->skbaddr, ctx->len);
+	if (ctx->len <= 0)
+		return 0;
+	struct sock *sk = BPF_CORE_READ((struct sk_buff *)ctx->skbaddr, sk);
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != LAYER_IPPROTO_TCP)
+		return 0;
+	struct copy_ctx c = {};
+	if (!flow_of_sock(sk, false, &c.flow))
+		return 0;
+	c.now = bpf_ktime_get_ns();
+	c.upto = BPF_CORE_READ((struct tcp_sock *)sk, copied_seq) + ctx->len;
+	return on_copy(&c);
 }

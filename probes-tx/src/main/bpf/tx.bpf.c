@@ -39,6 +39,22 @@ struct {
 	__type(value, struct tx_stamp);
 } tx_segs SEC(".maps");
 
+/* IP start -> dev_queue_xmit (same CPU, one call chain), by the network header's address */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1 << TX_IP_BITS);
+	__type(key, __u32);
+	__type(value, struct tx_slot);
+} tx_ip SEC(".maps");
+
+/* dev_queue_xmit -> qdisc_enqueue or dev_hard_start_xmit (same CPU), by the skb's address */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1 << TX_DEVQ_BITS);
+	__type(key, __u32);
+	__type(value, struct tx_slot);
+} tx_devq SEC(".maps");
+
 MICROBPF_EXPORT_STRUCT(tx_write);
 MICROBPF_EXPORT_STRUCT(tx_sock);
 MICROBPF_EXPORT_STRUCT(tx_stamp);
@@ -106,11 +122,11 @@ int tx_write_raw_tp(struct bpf_raw_tracepoint_args *ctx)
 
 /* ---- IP start: TCP sample (from the write mark covering the segment's first byte) ---- */
 
-static __always_inline int on_ip_start(struct pkt *p, __u64 cookie)
+/* l3: low 32 bits of the address the network header has (or will have) */
+static __always_inline int on_ip_start(struct pkt *p, __u64 cookie, __u32 l3)
 {
 	__u64 now = bpf_ktime_get_ns();
-	struct layer_knobs *k = layer_knobs();
-	struct tx_stamp st = {.t_ip = now};
+	__u64 t_write = 0;
 	if (p->payload > 0) {
 		struct tx_sock *ts = cookie ? bpf_map_lookup_elem(&tx_socks, &cookie) : NULL;
 		if (ts) {
@@ -125,23 +141,35 @@ static __always_inline int on_ip_start(struct pkt *p, __u64 cookie)
 			}
 			struct tx_write *w = &ts->marks[ts->head & (TX_RING - 1)];
 			if (ts->head != ts->tail && (__s32)(w->seq - p->seq) <= 0)
-				st.t_write = w->ts;
+				t_write = w->ts;
 		}
-		if (st.t_write)
-			layer_sample(TX_TCP, &p->flow, now - st.t_write, k);
+		if (t_write)
+			layer_sample(TX_TCP, &p->flow, now - t_write, layer_knobs());
 		else
 			layer_stat(TX_STAT_NO_WRITE);
 	}
-	struct seg_key key;
-	key_of(&key, p);
-	bpf_map_update_elem(&tx_segs, &key, &st, BPF_ANY);
-	layer_stat(TX_STAT_INSERTED);
+	__u32 i = slot_of(l3, TX_IP_BITS);
+	struct tx_slot *s = bpf_map_lookup_elem(&tx_ip, &i);
+	if (!s)
+		return 0;
+	if (s->live)
+		layer_stat(TX_STAT_EVICTED_IP);
+	s->key = l3;
+	s->live = 1;
+	s->t_write = t_write;
+	s->t_ip = now;
+	s->t_devq = 0;
+	__builtin_memcpy(&s->flow, &p->flow, sizeof(s->flow));
+	s->seq = p->seq;
+	s->ack_seq = p->ack_seq;
+	s->payload = p->payload;
 	return 0;
 }
 
 static __always_inline int on_ip_start_sk(struct sock *sk, struct sk_buff *skb)
 {
-	/* ip_queue_xmit / inet6_csk_xmit: the TCP header is built, the IP header is not yet */
+	/* ip_queue_xmit / inet6_csk_xmit: the TCP header is built, the IP header is not yet; it will sit
+	 * right before data (options, rare, shift it: then dev_queue_xmit finds no entry, counted) */
 	struct pkt p = {};
 	if (!flow_of_sock(sk, true, &p.flow))
 		return 0;
@@ -154,7 +182,8 @@ static __always_inline int on_ip_start_sk(struct sock *sk, struct sk_buff *skb)
 	p.ack_seq = __builtin_bswap32(th.ack_seq);
 	__u32 len = BPF_CORE_READ(skb, len);
 	p.payload = len > th.doff * 4u ? len - th.doff * 4u : 0;
-	return on_ip_start(&p, bpf_get_socket_cookie(sk));
+	__u32 l3len = p.flow.family == MICROBPF_AF_INET6 ? 40 : 20;
+	return on_ip_start(&p, bpf_get_socket_cookie(sk), ptr_lo32((__u64)(BPF_CORE_READ(skb, data) - l3len)));
 }
 
 SEC("fentry/ip_queue_xmit")
@@ -172,51 +201,98 @@ int BPF_PROG(tx_ip6_fentry, struct sock *sk, struct sk_buff *skb, struct flowi *
 SEC("cgroup_skb/egress")
 int tx_ip_cgroup(struct __sk_buff *skb)
 {
+	__u32 l3 = ptr_lo32(skb->data); /* first: the verifier wants ctx loads from the unmodified ctx pointer */
 	struct pkt p;
-	if (parse_cgroup_skb(skb, &p))
-		on_ip_start(&p, bpf_get_socket_cookie(skb)); /* the sending socket's */
+	int r = parse_cgroup_skb_direct(skb, &p);
+	if (r < 0)
+		r = parse_cgroup_skb(skb, &p);
+	if (r > 0)
+		on_ip_start(&p, bpf_get_socket_cookie(skb), l3); /* the sending socket's */
 	return 1; /* observe only: always let the packet through */
 }
 
-/* ---- dev_queue_xmit: IP sample ---- */
+/* ---- dev_queue_xmit: IP sample; the packet's stamps follow its skb ---- */
 
-static __always_inline int on_dev_queue(struct pkt *pp)
+/* skb_key: low 32 bits of the skb's address; l3: of its network header's */
+static __always_inline int on_dev_queue(void *skbp, __u32 skb_key, __u32 l3)
 {
-	struct pkt p = *pp;
-	__u64 now = bpf_ktime_get_ns();
-	struct seg_key key;
-	key_of(&key, &p);
-	struct tx_stamp *st = bpf_map_lookup_elem(&tx_segs, &key);
-	if (!st) {
-		layer_stat(TX_STAT_NO_SEG_DEVQ);
+	__u32 i = slot_of(l3, TX_IP_BITS);
+	struct tx_slot *s = bpf_map_lookup_elem(&tx_ip, &i);
+	if (!s || !s->live || s->key != l3) {
+		/* not from the local TCP stack's IP start (or lost): count it if it is TCP at all */
+		struct pkt p;
+		if (parse_skb_nh((struct sk_buff *)skbp, &p))
+			layer_stat(TX_STAT_NO_SEG_DEVQ);
 		return 0;
 	}
-	if (st->t_devq)
-		return 0; /* a second device on the way (e.g. a forwarding namespace): keep the first */
-	st->t_devq = now;
-	layer_sample(TX_IP, &p.flow, now - st->t_ip, layer_knobs());
+	__u64 now = bpf_ktime_get_ns();
+	s->live = 0;
+	layer_sample(TX_IP, &s->flow, now - s->t_ip, layer_knobs());
+	__u32 j = slot_of(skb_key, TX_DEVQ_BITS);
+	struct tx_slot *d = bpf_map_lookup_elem(&tx_devq, &j);
+	if (!d)
+		return 0;
+	if (d->live)
+		layer_stat(TX_STAT_EVICTED_DEVQ);
+	*d = *s;
+	d->key = skb_key;
+	d->live = 1;
+	d->t_devq = now;
 	return 0;
 }
+
+#define NH_LO32_BTF(skb) ptr_lo32((__u64)((skb)->head + (skb)->network_header))
+#define NH_LO32_CORE(skb) ptr_lo32((__u64)(BPF_CORE_READ(skb, head) + BPF_CORE_READ(skb, network_header)))
 
 SEC("fentry/__dev_queue_xmit")
 int BPF_PROG(tx_devq_fentry, struct sk_buff *skb, struct net_device *sb_dev)
 {
-	struct pkt p;
-	return PARSE_SKB_NH_BTF(skb, &p) ? on_dev_queue(&p) : 0;
+	return on_dev_queue(skb, ptr_lo32((__u64)skb), NH_LO32_BTF(skb));
 }
 
 SEC("tp_btf/net_dev_queue")
 int BPF_PROG(tx_devq_tp_btf, struct sk_buff *skb)
 {
-	struct pkt p;
-	return PARSE_SKB_NH_BTF(skb, &p) ? on_dev_queue(&p) : 0;
+	return on_dev_queue(skb, ptr_lo32((__u64)skb), NH_LO32_BTF(skb));
 }
 
 SEC("tracepoint/net/net_dev_queue")
 int tx_devq_tracepoint(struct trace_event_raw_net_dev_template *ctx)
 {
-	struct pkt p;
-	return parse_skb_nh((struct sk_buff *)ctx->skbaddr, &p) ? on_dev_queue(&p) : 0;
+	struct sk_buff *skb = (struct sk_buff *)ctx->skbaddr;
+	return on_dev_queue(skb, ptr_lo32((__u64)skb), NH_LO32_CORE(skb));
+}
+
+/* ---- qdisc enqueue: the packet waits in a qdisc; from here on it is keyed by segment ---- */
+
+static __always_inline int on_enqueue(__u32 skb_key)
+{
+	__u32 j = slot_of(skb_key, TX_DEVQ_BITS);
+	struct tx_slot *d = bpf_map_lookup_elem(&tx_devq, &j);
+	if (!d || !d->live || d->key != skb_key)
+		return 0;
+	d->live = 0;
+	struct seg_key key;
+	__builtin_memcpy(&key.flow, &d->flow, sizeof(key.flow));
+	key.seq = d->seq;
+	key.ack_seq = d->ack_seq;
+	struct tx_stamp st = {.t_write = d->t_write, .t_ip = d->t_ip, .t_devq = d->t_devq};
+	bpf_map_update_elem(&tx_segs, &key, &st, BPF_ANY);
+	layer_stat(TX_STAT_INSERTED);
+	layer_stat(TX_STAT_QUEUED);
+	return 0;
+}
+
+SEC("tp_btf/qdisc_enqueue")
+int BPF_PROG(tx_enq_tp_btf, struct Qdisc *q, const struct netdev_queue *txq, struct sk_buff *skb)
+{
+	return on_enqueue(ptr_lo32((__u64)skb));
+}
+
+SEC("tracepoint/qdisc/qdisc_enqueue")
+int tx_enq_tracepoint(struct trace_event_raw_qdisc_enqueue *ctx)
+{
+	return on_enqueue(ptr_lo32((__u64)ctx->skbaddr));
 }
 
 /* ---- qdisc dequeue: QDISC sample ---- */
@@ -255,10 +331,52 @@ int tx_deq_tracepoint(struct trace_event_raw_qdisc_dequeue *ctx)
 
 /* ---- dev_hard_start_xmit: MAC sample (and QDISC 0 for a packet that never waited in a queue) ---- */
 
-static __always_inline int on_xmit(struct pkt *pp)
+static __always_inline void xmit_samples(struct tx_stamp *st, const struct flow_key *flow, __u32 seq, __u32 payload,
+					 __u64 now)
 {
-	struct pkt p = *pp;
+	struct layer_knobs *k = layer_knobs();
+	if (!st->t_deq)
+		layer_sample(TX_QDISC, flow, 0, k); /* no qdisc, or the empty-queue bypass */
+	layer_sample(TX_MAC, flow, now - (st->t_deq ? st->t_deq : st->t_devq), k);
+	if (!k || !k->events)
+		return;
+	__u32 hash = seg_hash(flow, seq);
+	if (!sampled(k, hash))
+		return;
+	struct seg_event *e = microbpf_reserve(sizeof(*e));
+	if (!e)
+		return;
+	e->ts[0] = st->t_write;
+	e->ts[1] = st->t_ip;
+	e->ts[2] = st->t_devq;
+	e->ts[3] = st->t_deq;
+	e->ts[4] = now;
+	__builtin_memcpy(&e->flow, flow, sizeof(e->flow));
+	e->seq = seq;
+	e->len = payload;
+	e->hash = hash;
+	e->dir = 1;
+	e->pad[0] = e->pad[1] = e->pad[2] = 0;
+	bpf_ringbuf_submit(e, 0);
+	layer_stat(TX_STAT_EVENTS);
+}
+
+static __always_inline int on_xmit(struct sk_buff *skbp, __u32 skb_key, bool btf)
+{
 	__u64 now = bpf_ktime_get_ns();
+	/* fast path: straight from dev_queue_xmit on this CPU, same skb (no qdisc, or its bypass) */
+	__u32 j = slot_of(skb_key, TX_DEVQ_BITS);
+	struct tx_slot *d = bpf_map_lookup_elem(&tx_devq, &j);
+	if (d && d->live && d->key == skb_key) {
+		d->live = 0;
+		struct tx_stamp st = {.t_write = d->t_write, .t_ip = d->t_ip, .t_devq = d->t_devq};
+		xmit_samples(&st, &d->flow, d->seq, d->payload, now);
+		return 0;
+	}
+	/* it waited in a qdisc (or is a later piece of a split GSO packet): by segment */
+	struct pkt p;
+	if (btf ? !PARSE_SKB_NH_BTF(skbp, &p) : !parse_skb_nh(skbp, &p))
+		return 0;
 	struct seg_key key;
 	key_of(&key, &p);
 	struct tx_stamp *stp = bpf_map_lookup_elem(&tx_segs, &key);
@@ -271,51 +389,25 @@ static __always_inline int on_xmit(struct pkt *pp)
 	layer_stat(TX_STAT_CONSUMED);
 	if (!st.t_devq)
 		return 0;
-	struct layer_knobs *k = layer_knobs();
-	if (!st.t_deq)
-		layer_sample(TX_QDISC, &p.flow, 0, k); /* no qdisc, or the empty-queue bypass */
-	layer_sample(TX_MAC, &p.flow, now - (st.t_deq ? st.t_deq : st.t_devq), k);
-	if (k && k->events) {
-		__u32 hash = seg_hash(&p.flow, p.seq);
-		if (!sampled(k, hash))
-			return 0;
-		struct seg_event *e = microbpf_reserve(sizeof(*e));
-		if (!e)
-			return 0;
-		e->ts[0] = st.t_write;
-		e->ts[1] = st.t_ip;
-		e->ts[2] = st.t_devq;
-		e->ts[3] = st.t_deq;
-		e->ts[4] = now;
-		__builtin_memcpy(&e->flow, &p.flow, sizeof(e->flow));
-		e->seq = p.seq;
-		e->len = p.payload;
-		e->hash = hash;
-		e->dir = 1;
-		e->pad[0] = e->pad[1] = e->pad[2] = 0;
-		bpf_ringbuf_submit(e, 0);
-		layer_stat(TX_STAT_EVENTS);
-	}
+	xmit_samples(&st, &p.flow, p.seq, p.payload, now);
 	return 0;
 }
 
 SEC("fentry/dev_hard_start_xmit")
 int BPF_PROG(tx_xmit_fentry, struct sk_buff *first, struct net_device *dev)
 {
-	struct pkt p;
-	return PARSE_SKB_NH_BTF(first, &p) ? on_xmit(&p) : 0;
+	return on_xmit(first, ptr_lo32((__u64)first), true);
 }
 
 SEC("tp_btf/net_dev_start_xmit")
 int BPF_PROG(tx_xmit_tp_btf, const struct sk_buff *skb, const struct net_device *dev)
 {
-	struct pkt p;
-	return PARSE_SKB_NH_BTF(skb, &p) ? on_xmit(&p) : 0;
+	return on_xmit((struct sk_buff *)skb, ptr_lo32((__u64)skb), true);
 }
 
 SEC("tracepoint/net/net_dev_start_xmit")
 int tx_xmit_tracepoint(struct trace_event_raw_net_dev_start_xmit *ctx)
 {
-	struct pkt p;
-	return parse_skb_nh((struct sk_buff *)ctx->skbaddr, &p) ? on_xmit(&p) : 0;
+	struct sk_buff *skb = (struct sk_buff *)ctx->skbaddr;
+	return on_xmit(skb, ptr_lo32((__u64)skb), false);
 }

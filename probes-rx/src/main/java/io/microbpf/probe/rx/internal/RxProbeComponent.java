@@ -7,7 +7,6 @@ import io.microbpf.api.bpf.AttachPoint;
 import io.microbpf.api.bpf.HookCandidate;
 import io.microbpf.api.latency.LatencyReport;
 import io.microbpf.probe.layer.LayerLatencyProbe;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.osgi.service.component.annotations.Activate;
@@ -32,7 +31,7 @@ public class RxProbeComponent extends LayerLatencyProbe {
     public static final List<String> LAYERS_PUBLIC = LAYERS;
     /** rx.h RX_STAT_*, in slot order. */
     static final List<String> STATS = List.of("unmatched.ip-start", "unmatched.tcp-start", "ring-full",
-            "unmatched.copy", "ip.inserted", "ip.consumed", "duplicate", "records");
+            "unmatched.copy", "ip.inserted", "ip.consumed", "duplicate", "records", "evicted.ip", "evicted.mac");
 
     static final AttachPoint MAC_START = AttachPoint.required("rx-mac-start",
             new HookCandidate("rx_mac_fentry", AttachKind.FENTRY, "fentry/eth_type_trans"),
@@ -67,7 +66,8 @@ public class RxProbeComponent extends LayerLatencyProbe {
             new HookCandidate("rx_copy_tracepoint", AttachKind.TRACEPOINT, "tracepoint/skb/skb_copy_datagram_iovec"));
 
     public RxProbeComponent() {
-        super("rx", PID, "RX", LAYERS, RxProbeComponent::spans, STATS, "rx_socks", List.of("rx_mac", "rx_ip"));
+        // rx_mac and rx_ip are small direct-mapped per-CPU arrays (rx.h): no LRU to size, evictions counted in the kernel
+        super("rx", PID, "RX", LAYERS, RxProbeComponent::spans, STATS, "rx_socks", List.of());
     }
 
     /** RX-MAC ts0..ts1, RX-IP ts1..ts2, RX-TCP ts2..ts3; a layer whose start was not seen is skipped. */
@@ -111,15 +111,5 @@ public class RxProbeComponent extends LayerLatencyProbe {
     @Override
     protected List<AttachPoint> attachPoints() {
         return hookLists();
-    }
-
-    @Override
-    protected Map<String, Long> derivedCounters(long[] stats, Map<String, Long> live) {
-        Map<String, Long> c = new LinkedHashMap<>();
-        Long liveIp = live.get("rx_ip");
-        if (liveIp != null) {
-            c.put("rx.evicted.ip", Math.max(0, stats[4] - stats[5] - liveIp));
-        }
-        return c;
     }
 }

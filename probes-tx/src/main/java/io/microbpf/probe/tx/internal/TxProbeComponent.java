@@ -30,7 +30,7 @@ public class TxProbeComponent extends LayerLatencyProbe {
     static final List<String> LAYERS = List.of("TX-TCP", "TX-IP", "TX-QDISC", "TX-MAC");
     /** tx.h TX_STAT_*, in slot order. */
     static final List<String> STATS = List.of("unmatched.write", "unmatched.dev-queue", "unmatched.xmit",
-            "seg.inserted", "seg.consumed", "records", "writes-lapped");
+            "seg.inserted", "seg.consumed", "records", "writes-lapped", "evicted.ip", "evicted.devq", "queued");
 
     /** The seed's tcp_write_queue_tail is inline (no hook); tcp_sendmsg_locked is where it is called. */
     static final AttachPoint TCP_START = AttachPoint.required("tx-tcp-start",
@@ -47,6 +47,14 @@ public class TxProbeComponent extends LayerLatencyProbe {
             new HookCandidate("tx_devq_fentry", AttachKind.FENTRY, "fentry/__dev_queue_xmit"),
             new HookCandidate("tx_devq_tp_btf", AttachKind.TP_BTF, "tp_btf/net_dev_queue"),
             new HookCandidate("tx_devq_tracepoint", AttachKind.TRACEPOINT, "tracepoint/net/net_dev_queue"));
+    /**
+     * A packet that enters a qdisc moves from the per-CPU table (keyed by skb, dev_queue_xmit ->
+     * driver on one CPU) to the tx_segs hash keyed by segment (it may leave from another CPU, split
+     * into new skbs). Without this hook such packets are counted as unmatched.xmit.
+     */
+    static final AttachPoint ENQUEUE = AttachPoint.optional("tx-qdisc-enqueue",
+            new HookCandidate("tx_enq_tp_btf", AttachKind.TP_BTF, "tp_btf/qdisc_enqueue"),
+            new HookCandidate("tx_enq_tracepoint", AttachKind.TRACEPOINT, "tracepoint/qdisc/qdisc_enqueue"));
     static final AttachPoint DEQUEUE = AttachPoint.optional("tx-qdisc-dequeue",
             new HookCandidate("tx_deq_tp_btf", AttachKind.TP_BTF, "tp_btf/qdisc_dequeue"),
             new HookCandidate("tx_deq_tracepoint", AttachKind.TRACEPOINT, "tracepoint/qdisc/qdisc_dequeue"));
@@ -98,7 +106,7 @@ public class TxProbeComponent extends LayerLatencyProbe {
     }
 
     public static List<AttachPoint> hookLists() {
-        return List.of(TCP_START, IP_START, IP6_START, DEV_QUEUE, DEQUEUE, XMIT);
+        return List.of(TCP_START, IP_START, IP6_START, DEV_QUEUE, ENQUEUE, DEQUEUE, XMIT);
     }
 
     @Override

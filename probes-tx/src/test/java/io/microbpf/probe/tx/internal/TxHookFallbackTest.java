@@ -28,6 +28,7 @@ class TxHookFallbackTest {
         assertEquals("tp_btf/tcp_sendmsg_locked", r.get("tx-tcp-start").chosen());
         assertEquals("cgroup_skb/egress", r.get("tx-ip-start").chosen());
         assertEquals("tp_btf/net_dev_queue", r.get("tx-dev-queue").chosen());
+        assertEquals("tp_btf/qdisc_enqueue", r.get("tx-qdisc-enqueue").chosen());
         assertEquals("tp_btf/qdisc_dequeue", r.get("tx-qdisc-dequeue").chosen());
         assertEquals("tp_btf/net_dev_start_xmit", r.get("tx-xmit").chosen());
         for (String p : new String[] {"tx-tcp-start", "tx-ip-start", "tx-ip6-start", "tx-dev-queue", "tx-xmit"}) {
@@ -52,6 +53,7 @@ class TxHookFallbackTest {
                 || c.kind() == AttachKind.CGROUP_SKB_EGRESS ? Optional.empty() : Optional.of(c.kind() + " refused"));
         assertEquals("raw_tracepoint/tcp_sendmsg_locked", r.get("tx-tcp-start").chosen());
         assertEquals("tracepoint/net/net_dev_queue", r.get("tx-dev-queue").chosen());
+        assertEquals("tracepoint/qdisc/qdisc_enqueue", r.get("tx-qdisc-enqueue").chosen());
         assertEquals("tracepoint/qdisc/qdisc_dequeue", r.get("tx-qdisc-dequeue").chosen());
         assertEquals("tracepoint/net/net_dev_start_xmit", r.get("tx-xmit").chosen());
     }
