@@ -53,6 +53,7 @@ final class PageLayout {
 
     final int pageBytes;
     private byte[] out = new byte[1 << 16];
+    private byte[] src = out; // what write() writes: out, or the caller's bytes when not padding
     private int length;
     private long position;
     private long paddingBytes;
@@ -109,6 +110,17 @@ final class PageLayout {
         position = fileBytes;
         paddingBytes = 0;
         longLines = 0;
+        if (!pad) { // the lines as they are: no copy
+            src = raw;
+            for (int i = 0, start = 0; i < lines; start = ends[i++]) {
+                if (ends[i] - start > pageBytes) {
+                    longLines++;
+                }
+            }
+            length = lines == 0 ? 0 : ends[lines - 1];
+            return;
+        }
+        src = out;
         long pos = fileBytes; // file offset of the next byte placed
         int start = 0;
         for (int i = 0; i < lines; i++) {
@@ -118,7 +130,7 @@ final class PageLayout {
             int room = pageBytes - inPage;
             if (lineBytes > pageBytes) {
                 longLines++;
-            } else if (pad && inPage != 0 && lineBytes > room) {
+            } else if (inPage != 0 && lineBytes > room) {
                 // the newline of the line before sits at pos - 1, in this same page (inPage > 0)
                 if (length == 0) {
                     position = pos - 1; // that line is in the file: rewrite its newline as a space
@@ -154,7 +166,7 @@ final class PageLayout {
             long pageStart = pos - Math.floorMod(pos, (long) pageBytes);
             long limit = pageStart + (long) pageBytes * maxPagesPerWrite;
             int chunk = (int) Math.min(length - off, limit - pos);
-            ByteBuffer bb = ByteBuffer.wrap(out, off, chunk);
+            ByteBuffer bb = ByteBuffer.wrap(src, off, chunk);
             while (bb.hasRemaining()) {
                 writer.write(bb, pos + (bb.position() - off));
             }
@@ -166,6 +178,7 @@ final class PageLayout {
     private void ensure(int capacity) {
         if (capacity > out.length) {
             out = Arrays.copyOf(out, Math.max(capacity, out.length * 2));
+            src = out;
         }
     }
 
@@ -184,7 +197,7 @@ final class PageLayout {
     }
 
     byte[] bytes() {
-        return out;
+        return src;
     }
 
     /** Spaces added by the last plan (the file grows by the lines plus this). */
