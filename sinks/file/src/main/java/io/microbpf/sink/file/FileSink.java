@@ -71,6 +71,8 @@ public final class FileSink implements EventSink, AutoCloseable {
     private final int maxPagesPerWrite;
     private long paddingBytes;
     private long longLines;
+    /** Tests wrap the file's writer here to make a write fail part-way. */
+    java.util.function.UnaryOperator<PageLayout.PositionalWriter> writeFilter = w -> w;
     private volatile Settings settings;
     private FileChannel channel;
     private Path current;
@@ -288,7 +290,7 @@ public final class FileSink implements EventSink, AutoCloseable {
     private void writeWhole() throws IOException {
         long before = sizeBytes;
         try {
-            layout.write(channel::write, maxPagesPerWrite);
+            layout.write(writeFilter.apply(channel::write), maxPagesPerWrite);
         } catch (IOException e) {
             try {
                 channel.truncate(before); // no partial line stays behind

@@ -21,7 +21,9 @@ import java.util.Arrays;
  * return the bytes already copied. A folio is at least one page and naturally aligned (large folios make
  * chunks bigger, never smaller than a page), so a SIGKILL can stop a write only at a page boundary of the
  * file, and a write that lies inside one page is one chunk: copied whole or not at all. (Checked against
- * the kernel source of mm/filemap.c and fs/iomap/buffered-io.c as of Linux 6.x, 2024-2025.)
+ * the kernel source: generic_perform_write in its 6.17+ form, whose write_begin takes the kiocb;
+ * iomap_write_iter/iomap_write_begin with {@code mapping_max_folio_size()} chunks, 6.10+; the machine
+ * this was tested on runs 6.18 with ext4 and tmpfs.)
  *
  * <p>The one exception is a <i>short copy</i>: {@code copy_folio_from_iter_atomic()} runs with page faults
  * disabled and stops early if the source buffer is not resident. ext4 ({@code block_write_end}) and iomap

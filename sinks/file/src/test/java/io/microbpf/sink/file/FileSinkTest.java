@@ -307,6 +307,34 @@ class FileSinkTest {
     }
 
     @Test
+    void aWriteThatFailsAfterThePadRewroteTheLastNewlineLeavesTheFileAsItWas() throws Exception {
+        Path file = dir.resolve("events.jsonl");
+        try (FileSink first = new FileSink(settings(dir, 0, 0, 0, false))) {
+            first.deliver(batch(0, 1));
+        }
+        byte[] before = Files.readAllBytes(file);
+        int pageBytes = before.length + 50; // the next line does not fit: the batch starts by padding line 0 in place
+        try (FileSink sink = new FileSink(settings(dir, 0, 0, 0, false), System::currentTimeMillis, pageBytes, true, 1)) {
+            int[] calls = {0};
+            sink.writeFilter = w -> (src, position) -> {
+                if (calls[0]++ == 2) {
+                    throw new IOException("No space left on device");
+                }
+                return w.write(src, position);
+            };
+            IOException e = assertThrows(IOException.class, () -> sink.deliver(batch(1, 5)));
+            assertEquals("disk full writing " + file + " (No space left on device)", e.getMessage());
+            assertEquals(3, calls[0], "the pad and one page were written before the failure");
+            assertEquals(java.util.Arrays.toString(before), java.util.Arrays.toString(Files.readAllBytes(file)),
+                    "truncated back and the old newline restored: byte for byte what was there");
+            sink.writeFilter = w -> w;
+            sink.deliver(batch(1, 5));
+            assertEquals(null, sink.problem());
+        }
+        assertEquals(batch(0, 6), new ArrayList<Event>(read(file)));
+    }
+
+    @Test
     void rotationAndGzipOfPaddedFilesKeepEveryEventOnceInOrder() throws Exception {
         int pageBytes = 256; // small pages: padding on almost every line
         for (boolean gzip : new boolean[] {false, true}) {
