@@ -68,7 +68,7 @@ public class HttpSinkIT {
         boolean up = CustomSinkIT.await(120_000, () -> status(base + "/api/probes", null) == 200);
         assertTrue("/microbpf/api/probes answers within 120 s (last status " + status(base + "/api/probes", null)
                 + ", -1 = no connection); bundles not active: " + inactiveBundles() + "; Pax Web config: "
-                + paxWebConfig() + "; TCP listeners (port:address): " + allListeners(), up);
+                + paxWebConfig() + "; TCP listeners (port:address): " + allListeners() + "; " + paxWebFileAndLog(), up);
         assertTrue(CustomSinkIT.await(30_000, () -> probeRegistry.probe("ack").map(p -> p.state() == ProbeState.RUNNING).orElse(false)));
 
         String listen = listeners(Integer.parseInt(PORT));
@@ -135,6 +135,30 @@ public class HttpSinkIT {
         } catch (IOException e) {
             return "unreadable: " + e;
         }
+    }
+
+    /**
+     * For a failure message: etc/org.ops4j.pax.web.cfg as it is now and the karaf.log lines about it.
+     * Suspected cause of a rare failure (Pax Web on 8181 instead of the port this test wrote into that
+     * file): the feature's {@code <config append="true">} updates the configuration (fileinstall then
+     * rewrites the file) and rewrites the file itself at the same moment; reading it half-written, Karaf
+     * adds the feature's port 8181 as if the key were missing.
+     */
+    private static String paxWebFileAndLog() {
+        StringBuilder out = new StringBuilder();
+        try {
+            Path cfg = Path.of(System.getProperty("karaf.etc", "etc"), "org.ops4j.pax.web.cfg");
+            out.append("etc/org.ops4j.pax.web.cfg: ").append(Files.exists(cfg)
+                    ? Files.readAllLines(cfg).stream().filter(l -> !l.isBlank() && !l.startsWith("#")).toList() : "missing");
+            Path log = Path.of(System.getProperty("karaf.data", "data"), "log", "karaf.log");
+            out.append("; karaf.log on it: ").append(Files.exists(log) ? Files.readAllLines(log).stream()
+                    .filter(l -> l.contains("org.ops4j.pax.web.cfg") || l.contains("pid=org.ops4j.pax.web") || l.contains("Jetty")
+                            && l.contains("8181"))
+                    .limit(30).toList() : "missing");
+        } catch (IOException | RuntimeException e) {
+            out.append("unreadable: ").append(e);
+        }
+        return out.toString();
     }
 
     /** Every TCP listener of this network namespace as port:hex-address, for failure messages. */
