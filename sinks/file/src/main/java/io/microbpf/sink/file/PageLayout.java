@@ -25,7 +25,13 @@ import java.util.Arrays;
  * iomap_write_iter/iomap_write_begin with {@code mapping_max_folio_size()} chunks, 6.10+; the machine
  * this was tested on runs 6.18 with ext4 and tmpfs.)
  *
- * <p>The one exception is a <i>short copy</i>: {@code copy_folio_from_iter_atomic()} runs with page faults
+ * <p>iomap also ends a chunk where the file system's block mapping (an extent) ends, and asks for the
+ * next extent before the next chunk, so there a kill can stop a write at a <i>block</i> boundary: on a
+ * file system with blocks smaller than a page on the iomap path (XFS made with 1 KiB blocks) a line
+ * could be cut inside a page. With blocks of a page (the default: 4 KiB on ext4 and XFS) this is the
+ * same boundary; ext4's buffered path (generic_perform_write) and tmpfs do not split a page by block.
+ *
+ * <p>The other exception is a <i>short copy</i>: {@code copy_folio_from_iter_atomic()} runs with page faults
  * disabled and stops early if the source buffer is not resident. ext4 ({@code block_write_end}) and iomap
  * reject a short copy into a folio that is not up to date and retry it whole, but tmpfs
  * ({@code shmem_write_end}) and an up-to-date folio keep the short part, and the next loop turn may then
