@@ -112,8 +112,10 @@ public class FileSinkIT {
                 }
             }));
             for (String line : Files.readAllLines(file)) {
-                assertTrue("one JSON object per line: " + line, line.startsWith("{\"kind\":") && line.endsWith("}")
-                        && line.contains("\"type\":\"tcp.connection\""));
+                // a line may end with spaces: the sink pads the line before one that would cross a page boundary
+                String object = line.stripTrailing();
+                assertTrue("one JSON object per line: " + line, object.startsWith("{\"kind\":") && object.endsWith("}")
+                        && object.contains("\"type\":\"tcp.connection\"") && line.substring(object.length()).isBlank());
             }
             System.out.println("FileSinkIT: failed with '" + reason + "', then wrote " + Files.readAllLines(file).size()
                     + " lines to " + file);

@@ -54,6 +54,11 @@ public class HttpSinkIT {
     public Option[] config() {
         List<Option> options = new ArrayList<>(List.of(MicrobpfKaraf.options()));
         options.add(editConfigurationFilePut("etc/org.ops4j.pax.web.cfg", "org.osgi.service.http.port", PORT));
+        // Both keys the feature's <config append="true"> would add are already there, so installing the
+        // feature changes nothing in this file. Karaf 4.4's append path rewrites the file while
+        // fileinstall writes it too (suspected cause of a rare run where Pax Web came up on 8181); the
+        // feature's own default is checked from its definition below.
+        options.add(editConfigurationFilePut("etc/org.ops4j.pax.web.cfg", "org.ops4j.pax.web.listening.addresses", "127.0.0.1"));
         options.add(editConfigurationFilePut("etc/users.properties", "snkuser", "snkpass,admin"));
         options.add(org.ops4j.pax.exam.CoreOptions.systemProperty("itest.httpPort").value(PORT));
         return options.toArray(new Option[0]);
@@ -70,17 +75,21 @@ public class HttpSinkIT {
         assertTrue("fileinstall loads etc/org.ops4j.pax.web.cfg (port " + PORT + ") within 60 s; Pax Web config: "
                 + paxWebConfig(), CustomSinkIT.await(60_000, () -> PORT.equals(paxWebPort())));
         featuresService.installFeature("microbpf-sink-http", EnumSet.of(FeaturesService.Option.NoAutoRefreshBundles));
+        org.apache.karaf.features.ConfigInfo webDefault = featuresService.getFeatures("microbpf-sink-http")[0].getConfigurations()
+                .stream().filter(c -> c.getName().equals("org.ops4j.pax.web")).findFirst().orElseThrow();
+        assertTrue("the feature binds Pax Web to 127.0.0.1 unless configured otherwise: " + webDefault.getProperties(),
+                webDefault.isAppend() && "127.0.0.1".equals(webDefault.getProperties().getProperty("org.ops4j.pax.web.listening.addresses")));
         String base = "http://127.0.0.1:" + PORT + "/microbpf";
         // Pax Web and Jetty start with the feature: on a loaded 2-CPU machine that can take a while
         boolean up = CustomSinkIT.await(120_000, () -> status(base + "/api/probes", null) == 200);
         assertTrue("/microbpf/api/probes answers within 120 s (last status " + status(base + "/api/probes", null)
                 + ", -1 = no connection); bundles not active: " + inactiveBundles() + "; Pax Web config: "
-                + paxWebConfig() + "; TCP listeners (port:address): " + allListeners(), up);
+                + paxWebConfig() + "; TCP listeners (port:address): " + allListeners() + "; " + paxWebFileAndLog(), up);
         assertTrue(CustomSinkIT.await(30_000, () -> probeRegistry.probe("ack").map(p -> p.state() == ProbeState.RUNNING).orElse(false)));
 
         String listen = listeners(Integer.parseInt(PORT));
         // 127.0.0.1, either on an IPv4 socket or as ::ffff:127.0.0.1 on an IPv6 one (Jetty uses the latter)
-        assertTrue("Pax Web listens on 127.0.0.1 only (the feature's default), listeners: " + listen,
+        assertTrue("Pax Web listens on 127.0.0.1 only, listeners: " + listen,
                 listen.matches("(0100007F|0000000000000000FFFF00000100007F)(,(0100007F|0000000000000000FFFF00000100007F))*"));
 
         LoopbackTraffic.run(3);
@@ -153,6 +162,30 @@ public class HttpSinkIT {
         } catch (IOException | org.osgi.framework.InvalidSyntaxException e) {
             return null;
         }
+    }
+
+    /**
+     * For a failure message: etc/org.ops4j.pax.web.cfg as it is now and the karaf.log lines about it.
+     * Suspected cause of a rare failure (Pax Web on 8181 instead of the port this test wrote into that
+     * file): the feature's {@code <config append="true">} updates the configuration (fileinstall then
+     * rewrites the file) and rewrites the file itself at the same moment; reading it half-written, Karaf
+     * adds the feature's port 8181 as if the key were missing.
+     */
+    private static String paxWebFileAndLog() {
+        StringBuilder out = new StringBuilder();
+        try {
+            Path cfg = Path.of(System.getProperty("karaf.etc", "etc"), "org.ops4j.pax.web.cfg");
+            out.append("etc/org.ops4j.pax.web.cfg: ").append(Files.exists(cfg)
+                    ? Files.readAllLines(cfg).stream().filter(l -> !l.isBlank() && !l.startsWith("#")).toList() : "missing");
+            Path log = Path.of(System.getProperty("karaf.data", "data"), "log", "karaf.log");
+            out.append("; karaf.log on it: ").append(Files.exists(log) ? Files.readAllLines(log).stream()
+                    .filter(l -> l.contains("org.ops4j.pax.web.cfg") || l.contains("pid=org.ops4j.pax.web") || l.contains("Jetty")
+                            && l.contains("8181"))
+                    .limit(30).toList() : "missing");
+        } catch (IOException | RuntimeException e) {
+            out.append("unreadable: ").append(e);
+        }
+        return out.toString();
     }
 
     /** Every TCP listener of this network namespace as port:hex-address, for failure messages. */
