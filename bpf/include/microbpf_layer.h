@@ -483,6 +483,24 @@ static __always_inline bool parse_cgroup_skb(struct __sk_buff *skb, struct pkt *
 	return true;
 }
 
+/* Fills f from a socket's local (l) and remote (r) ends: source = local when outgoing. */
+static __always_inline void flow_orient(struct flow_key *f, __u16 family, const void *l, const void *r, __u16 lport,
+					__u16 rport, bool outgoing)
+{
+	f->family = family;
+	if (outgoing) {
+		__builtin_memcpy(f->saddr, l, 16);
+		__builtin_memcpy(f->daddr, r, 16);
+		f->sport = lport;
+		f->dport = rport;
+	} else {
+		__builtin_memcpy(f->saddr, r, 16);
+		__builtin_memcpy(f->daddr, l, 16);
+		f->sport = rport;
+		f->dport = lport;
+	}
+}
+
 /*
  * The flow of a TCP socket as its packets carry it: outgoing (local -> remote) or incoming.
  * An IPv6 socket talking IPv4 (v4-mapped addresses) sends IPv4 packets, so it keys as AF_INET.
@@ -511,18 +529,7 @@ static __always_inline bool flow_of_sock(struct sock *sk, bool outgoing, struct 
 	}
 	__u16 lport = BPF_CORE_READ(sk, __sk_common.skc_num);
 	__u16 rport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	f->family = family;
-	if (outgoing) {
-		__builtin_memcpy(f->saddr, l, 16);
-		__builtin_memcpy(f->daddr, r, 16);
-		f->sport = lport;
-		f->dport = rport;
-	} else {
-		__builtin_memcpy(f->saddr, r, 16);
-		__builtin_memcpy(f->daddr, l, 16);
-		f->sport = rport;
-		f->dport = lport;
-	}
+	flow_orient(f, family, l, r, lport, rport, outgoing);
 	return true;
 }
 
@@ -552,18 +559,7 @@ static __always_inline bool flow_of_sock_btf(struct sock *sk, bool outgoing, str
 	}
 	__u16 lport = sk->__sk_common.skc_num;
 	__u16 rport = __builtin_bswap16(sk->__sk_common.skc_dport);
-	f->family = family;
-	if (outgoing) {
-		__builtin_memcpy(f->saddr, l, 16);
-		__builtin_memcpy(f->daddr, r, 16);
-		f->sport = lport;
-		f->dport = rport;
-	} else {
-		__builtin_memcpy(f->saddr, r, 16);
-		__builtin_memcpy(f->daddr, l, 16);
-		f->sport = rport;
-		f->dport = lport;
-	}
+	flow_orient(f, family, l, r, lport, rport, outgoing);
 	return true;
 }
 

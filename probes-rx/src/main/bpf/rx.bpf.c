@@ -375,8 +375,8 @@ static __always_inline int on_copy(struct copy_ctx *c)
 	return 0;
 }
 
-SEC("fentry/skb_copy_datagram_iter")
-int BPF_PROG(rx_copy_fentry, const struct sk_buff *skb, int offset, struct iov_iter *to, int len)
+/* fentry and tp_btf: a BTF-typed skb, so direct loads of the socket's fields (no bpf_probe_read_kernel) */
+static __always_inline int on_copy_btf(const struct sk_buff *skb, int len)
 {
 	struct sock *sk = skb->sk;
 	if (len <= 0 || !sk)
@@ -393,23 +393,16 @@ int BPF_PROG(rx_copy_fentry, const struct sk_buff *skb, int offset, struct iov_i
 	return on_copy(&c);
 }
 
-/* BTF-typed skb: direct loads of the socket's fields (no bpf_probe_read_kernel) */
+SEC("fentry/skb_copy_datagram_iter")
+int BPF_PROG(rx_copy_fentry, const struct sk_buff *skb, int offset, struct iov_iter *to, int len)
+{
+	return on_copy_btf(skb, len);
+}
+
 SEC("tp_btf/skb_copy_datagram_iovec")
 int BPF_PROG(rx_copy_tp_btf, const struct sk_buff *skb, int len)
 {
-	struct sock *sk = skb->sk;
-	if (len <= 0 || !sk)
-		return 0;
-	if (sk->sk_protocol != LAYER_IPPROTO_TCP)
-		return 0;
-	/* a read-only view of the socket as tcp_sock (bpf_skc_to_tcp_sock refuses an RCU pointer) */
-	struct tcp_sock *tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
-	struct copy_ctx c = {};
-	if (!flow_of_sock_btf(sk, false, &c.flow))
-		return 0;
-	c.now = bpf_ktime_get_ns();
-	c.upto = tp->copied_seq + len;
-	return on_copy(&c);
+	return on_copy_btf(skb, len);
 }
 
 SEC("tracepoint/skb/skb_copy_datagram_iovec")
