@@ -10,6 +10,9 @@
  *   read/write:   tp_btf/sock_recv_length + sock_send_length, and their classic tracepoints
  * Flows are keyed by socket cookie; a hook that cannot read the cookie falls back to the value
  * cached in the socket (set once any cookie-aware hook has seen it).
+ * Hot path (BTF-typed hooks and sockops): counters in socket-local storage ("hot"), reached through
+ * the socket, no cookie and no hash lookup; merged into the "flows" LRU entry before every snapshot
+ * (merge_hot_flows) and at close. The classic-tracepoint fallbacks update the LRU entry directly.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

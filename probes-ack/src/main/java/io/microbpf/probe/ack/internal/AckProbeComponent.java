@@ -30,7 +30,8 @@ import org.osgi.service.component.annotations.Reference;
 
 /**
  * The ack probe: TCP connection records from the kernel's TCP state changes, and MicroBPF's
- * flow-level metrics refreshed on every ACK, with periodic snapshots and a final record at close.
+ * flow-level metrics (every ACK, read, write and RTT sample counted in socket-local storage, the
+ * socket's state read at each snapshot and at close), with periodic snapshots and a final record at close.
  * Config PID {@code io.microbpf.probe.ack}.
  */
 @Component(name = AckProbeComponent.PID, service = {Probe.class, FlowTable.class},
