@@ -42,6 +42,8 @@
 #                   is shown with status "busy" and left out of the statistics)
 #   --no-pin        do not pin iperf3 client and server to CPUs
 #   --budget-s S    start no new phase-1/2 repetition after S seconds since the script started (default 1200)
+#   --old-object F  also measure, in the bpf_stats phase only, the hook programs of F (an ack.bpf.o
+#                   built from an earlier commit, loaded standalone by ack_floor_loader): "old" rows
 #   --no-doc        do not touch docs/PERFORMANCE.md
 # Needs root, the built distribution (distribution/target/microbpf-distribution-*.tar.gz: run
 # `mvn -B -q install -DskipTests` or scripts/run-agent.sh once), a Java 17 JDK, iproute2, clang, gcc,
@@ -66,7 +68,7 @@ ssh_port=${ACK_BENCH_SSH_PORT:-8111}
 read -r rmi_reg_port rmi_srv_port <<<"${ACK_BENCH_RMI_PORTS:-1109 44454}"
 bt_prog='tracepoint:tcp:tcp_probe { @n = count(); }'
 
-reps=8 rate_reps=6 secs=5 rate=5G settle_s=2 idle_pct=15 idle_wait_s=60 pin=1 budget_s=1200 write_doc=1
+old_obj= reps=8 rate_reps=6 secs=5 rate=5G settle_s=2 idle_pct=15 idle_wait_s=60 pin=1 budget_s=1200 write_doc=1
 while [ $# -gt 0 ]; do
   case $1 in
     --reps) reps=${2:?--reps needs a value}; shift ;;
@@ -79,6 +81,7 @@ while [ $# -gt 0 ]; do
     --no-pin) pin=0 ;;
     --budget-s) budget_s=${2:?--budget-s needs a value}; shift ;;
     --no-doc) write_doc=0 ;;
+    --old-object) old_obj=${2:?--old-object needs a file}; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 1 ;;
   esac
@@ -99,6 +102,7 @@ is_uint "$secs" && (( secs >= 1 )) || die "--seconds must be a positive integer 
 is_uint "$idle_pct" && (( idle_pct <= 100 )) || die "--idle-pct must be an integer 0..100 (got '$idle_pct')"
 is_uint "$idle_wait_s" || die "--idle-wait-s must be a non-negative integer (got '$idle_wait_s')"
 is_uint "$budget_s" || die "--budget-s must be a non-negative integer (got '$budget_s')"
+[ -z "$old_obj" ] || [ -f "$old_obj" ] || die "--old-object: no file $old_obj"
 [ "$(uname -s)" = Linux ] || die "Linux only"
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces, BPF, bpftrace); try: sudo $0"
 command -v clang >/dev/null || die "clang not found (apt-get install -y clang llvm libbpf-dev): needed for the floor programs"
@@ -210,6 +214,10 @@ start_extra() {
       marker='^Attaching' ;;
     floor)
       timeout -s INT $((secs + 90 + idle_wait_s)) "$floor_loader" "$floor_obj" "$floor_cgroup" >"$log.bt.out" 2>"$log.bt.err" &
+      marker='^attached' ;;
+    old)
+      timeout -s INT $((secs + 90 + idle_wait_s)) "$floor_loader" "$old_obj" "$floor_cgroup" 0 \
+        conn_tp_btf ack_tp_btf rtt_sockops retrans_tp_btf recv_tp_btf send_tp_btf >"$log.bt.out" 2>"$log.bt.err" &
       marker='^attached' ;;
     *) return 0 ;;
   esac
@@ -412,6 +420,7 @@ if command -v bpftool >/dev/null && [ -w /proc/sys/kernel/bpf_stats_enabled ]; t
   stats_pass probe
   stats_pass floor
   stats_pass bpftrace
+  [ -z "$old_obj" ] || stats_pass old
   sysctl -qw kernel.bpf_stats_enabled="$bpf_stats_orig"
 else
   info "bpf_stats pass skipped (needs bpftool and a writable kernel.bpf_stats_enabled)"
