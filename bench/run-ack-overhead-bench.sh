@@ -17,7 +17,7 @@
 # repetition (each configuration takes each position equally often over 4 repetitions); one unrecorded
 # warm-up run first. iperf3 -c ... -t S -J, no rate limit (CPU-bound: the worst case for the probe).
 # Phase 2 (CPU per GB): baseline, probe and floor at a fixed rate below the CPU limit (iperf3 -b RATE),
-# rotated per repetition; CPU time = busy ticks of all CPUs in /proc/stat over the iperf3 window,
+# rotated per repetition; CPU time = CPUs x wall time - (idle + iowait) of /proc/stat over the iperf3 window,
 # divided by the bytes the receiver got. At a fixed rate the cost shows as CPU time, not throughput,
 # and the machine is not saturated, so this figure is much less noisy than phase 1.
 # Phase 3 (bpf_stats): one extra run each for probe, floor and bpftrace with kernel.bpf_stats_enabled=1:
@@ -41,6 +41,9 @@
 #   --idle-wait-s S longest wait for an idle machine before a run (default 60; then the run goes on,
 #                   is shown with status "busy" and left out of the statistics)
 #   --no-pin        do not pin iperf3 client and server to CPUs
+#   --min-snd-cpu P a phase-1 run whose iperf3 sender used less than P % of a CPU (default 80; an
+#                   undisturbed CPU-bound sender uses 95-99 %) had other work start during it: it is
+#                   shown with status "disturbed" and left out of the statistics
 #   --budget-s S    start no new phase-1/2 repetition after S seconds since the script started (default 1200)
 #   --old-object F  also measure, in the bpf_stats phase only, the hook programs of F (an ack.bpf.o
 #                   built from an earlier commit, loaded standalone by ack_floor_loader): "old" rows
@@ -68,7 +71,7 @@ ssh_port=${ACK_BENCH_SSH_PORT:-8111}
 read -r rmi_reg_port rmi_srv_port <<<"${ACK_BENCH_RMI_PORTS:-1109 44454}"
 bt_prog='tracepoint:tcp:tcp_probe { @n = count(); }'
 
-old_obj= reps=8 rate_reps=6 secs=5 rate=5G settle_s=2 idle_pct=15 idle_wait_s=60 pin=1 budget_s=1200 write_doc=1
+min_snd_cpu=80 old_obj= reps=8 rate_reps=6 secs=5 rate=5G settle_s=2 idle_pct=15 idle_wait_s=60 pin=1 budget_s=1200 write_doc=1
 while [ $# -gt 0 ]; do
   case $1 in
     --reps) reps=${2:?--reps needs a value}; shift ;;
@@ -79,6 +82,7 @@ while [ $# -gt 0 ]; do
     --idle-pct) idle_pct=${2:?--idle-pct needs a value}; shift ;;
     --idle-wait-s) idle_wait_s=${2:?--idle-wait-s needs a value}; shift ;;
     --no-pin) pin=0 ;;
+    --min-snd-cpu) min_snd_cpu=${2:?--min-snd-cpu needs a value}; shift ;;
     --budget-s) budget_s=${2:?--budget-s needs a value}; shift ;;
     --no-doc) write_doc=0 ;;
     --old-object) old_obj=${2:?--old-object needs a file}; shift ;;
@@ -141,8 +145,11 @@ info "agent pid $agent_pid; ack probe RUNNING with hooks: $hooks"
 clk_tck=$(getconf CLK_TCK)
 ncpu=$(nproc)
 cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }   # utime+stime (fields 14, 15)
-# busy CPU ticks (all CPUs) and total ticks from the first line of /proc/stat
-sys_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat; }
+# cumulative "busy ms total ms" of all CPUs: total = CPUs x wall clock, busy = total - (idle + iowait)
+# of /proc/stat. With NO_HZ the kernel measures idle time exactly (ktime at idle entry/exit), while
+# user/system/softirq are tick samples (HZ=250 here) that alias with iperf3's 1 ms pacing bursts:
+# at a fixed rate, the tick fields were off by a factor 3 between identical runs.
+sys_ticks() { awk -v n="$ncpu" -v hz="$clk_tck" -v now="$(now_ms)" '/^cpu / { idle = ($5 + $6) * 1000 / hz; printf "%.0f %.0f\n", n * now - idle, n * now; exit }' /proc/stat; }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
 # ---------------------------------------------------------------- floor programs
@@ -273,7 +280,7 @@ run_one() {
     b1=$(cpu_ticks "$bt_child" 2>/dev/null || echo "$b0")
     run_bt_ms=$(( (b1 - b0) * 1000 / clk_tck ))
   fi
-  run_busy_ms=$(( (s1 - s0) * 1000 / clk_tck ))
+  run_busy_ms=$(( s1 - s0 ))
   run_rss=$(( $(rss_kb "$agent_pid") / 1024 ))
   run_cpu_ms=$(( (c1 - c0) * 1000 / clk_tck ))
   run_cpu_pct=$(awk -v c="$run_cpu_ms" -v w=$((t1 - t0)) 'BEGIN { printf "%.1f", (w > 0) ? 100 * c / w : 0 }')
@@ -310,6 +317,10 @@ run_one() {
   run_ms_per_gb=$(awk -v b="$run_busy_ms" -v n="$run_bytes" 'BEGIN { printf "%.1f", (n > 0) ? b / (n / 1e9) : 0 }')
   # the machine never became idle within --idle-wait-s: the run is shown but left out of the statistics
   (( busy == 0 )) || run_status=busy
+  # other work started during an unlimited run: the CPU-bound sender got well under a CPU (idle: ~95-99 %)
+  if [ "$phase" = tput ] && [ "$run_status" = ok ] && awk -v c="$run_snd_cpu" -v m="$min_snd_cpu" 'BEGIN { exit !(c < m) }'; then
+    run_status=disturbed
+  fi
 }
 
 gbps() { awk -v b="$1" 'BEGIN { printf "%.2f", b / 1e9 }'; }
@@ -408,7 +419,7 @@ stats_pass() {  # stats_pass CONFIG
       stats_rows+=("$cfg $id $ty $nm $((c1 - c0)) $(awk -v c=$((c1 - c0)) -v n=$((n1 - n0)) -v w=$((t1 - t0)) \
         'BEGIN { printf "%.0f %.0f %.1f", 1000 * c / w, (c > 0) ? n / c : 0, n / 1e6 }')")
     done <"$log.before"
-    busy_ms=$(( (s1 - s0) * 1000 / clk_tck ))
+    busy_ms=$(( s1 - s0 ))
     gb=$(jq -r '.end.sum_received.bits_per_second // 0' "$log.json" 2>/dev/null || echo 0)
     stats_sum+=("$cfg $(gbps "$gb") $(awk -v n="$bpf_ns" -v b="$busy_ms" 'BEGIN { printf "%.1f %d %.1f", n / 1e6, b, (b > 0) ? 100 * n / 1e6 / b : 0 }') $idle_bg")
   fi
@@ -495,6 +506,7 @@ read -r bc_med bc_min bc_max bc_n bc_pos bc_lo bc_hi bc_cov <<<"$(paired_summary
 read -r pf_med pf_min pf_max pf_n pf_pos pf_lo pf_hi pf_cov <<<"$(paired_summary floor probe)"
 bg_max=$(printf '%s\n' "${rows[@]:-}" "${rrows[@]:-}" | awk 'NF && $NF == "ok" && $(NF-2) ~ /^[0-9]+$/ && $(NF-2) > m { m = $(NF-2) } END { print m + 0 }')
 busy_runs=$(printf '%s\n' "${rows[@]:-}" "${rrows[@]:-}" | awk 'NF && $NF == "busy"' | wc -l)
+disturbed_runs=$(printf '%s\n' "${rows[@]:-}" | awk 'NF && $NF == "disturbed"' | wc -l)
 bad=$(printf '%s\n' "${rows[@]:-}" | awk 'NF && $17 != "ok"' | wc -l)
 rbad=$(printf '%s\n' "${rrows[@]:-}" | awk 'NF && $10 != "ok"' | wc -l)
 
@@ -533,6 +545,7 @@ else
   verdict="NOT MET: median paired cost ${pc_med} % of throughput (target <= 3 %; ${pc_cov} % confidence interval ${pc_lo} … ${pc_hi} %)"
 fi
 (( busy_runs == 0 )) || verdict="$verdict; $busy_runs run(s) left out because the machine stayed busy with other work for ${idle_wait_s} s before them"
+(( disturbed_runs == 0 )) || verdict="$verdict; $disturbed_runs phase-1 run(s) left out because other work started during them (sender CPU < ${min_snd_cpu} %)"
 
 echo
 for cfg in "${configs[@]}"; do
@@ -620,7 +633,8 @@ if [ "$write_doc" = 1 ]; then
       echo
       echo "### Phase 2: CPU time per GB at a fixed rate (\`iperf3 -b $rate\`, below the CPU limit)"
       echo
-      echo "busy ms = busy ticks of all CPUs in /proc/stat over the iperf3 window (everything on the machine);"
+      echo "busy ms = CPUs × wall time − (idle + iowait) of /proc/stat over the iperf3 window (everything on the"
+      echo "machine; idle is measured exactly under NO_HZ, the tick-sampled user/system fields alias with iperf3's pacing);"
       echo "ms/GB = busy ms per 10⁹ bytes received."
       echo
       echo '| rep | config | Gbit/s | busy ms | GB | ms/GB | agent ms | bg % | wait s | status |'
