@@ -44,9 +44,12 @@ struct conn_event {
 };
 
 /*
- * Per-flow metrics, kept in the LRU map "flows" (key: socket cookie) and refreshed on every ACK
- * (tcp_probe), RTT sample (sockops), retransmission and read/write call. User space reads the map
- * for periodic snapshots; at close the final values travel in a struct flow_event.
+ * Per-flow metrics, kept in the LRU map "flows" (key: socket cookie), created once per flow at open.
+ * The counters of every ACK (tcp_probe), RTT sample (sockops) and read/write call live in the
+ * socket's local storage (struct flow_hot in ack.bpf.c) and are merged in here before each snapshot
+ * (merge_hot_flows) and at close; retransmissions update the entry directly; the socket's state is
+ * re-read into it before each snapshot (refresh_flows) and at close. User space reads the map for
+ * periodic snapshots; at close the final values travel in a struct flow_event.
  * Java mirror: io.microbpf.probe.ack.internal.FlowMetricsLayout.
  */
 struct flow_metrics {
@@ -60,7 +63,7 @@ struct flow_metrics {
 	__u32 read_calls;
 	__u32 write_calls;
 	__u32 rtt_samples;
-	__u32 acks;                 /* segments processed on the established socket (tcp_probe) */
+	__u32 acks;                 /* segments processed on the established socket (tcp_probe), as of the last merge */
 	__u32 snd_cwnd;             /* packets */
 	__u32 mss_cache;            /* bytes: tcp_sock.mss_cache = tcpi_snd_mss */
 	__u32 snd_wnd;              /* bytes: the peer's advertised window */

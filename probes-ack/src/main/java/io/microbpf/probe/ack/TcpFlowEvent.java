@@ -5,7 +5,9 @@ import io.microbpf.api.Event;
 
 /**
  * MicroBPF's flow-level TCP metrics for one connection: a SNAPSHOT of a live flow (every snapshot
- * interval) or its FINAL values at close. The kernel refreshes them on every ACK the flow receives.
+ * interval) or its FINAL values at close. The kernel updates the socket's state on every ACK the flow
+ * receives; the probe counts every ACK, read and write call and RTT sample as they happen and reads the
+ * socket's state at the snapshot (or close), so the values are those left by the last ACK before it.
  *
  * @param kind SNAPSHOT or FINAL
  * @param flightSizePackets FlightSize: packets in flight as the kernel counts them

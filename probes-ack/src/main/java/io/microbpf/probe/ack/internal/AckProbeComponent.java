@@ -30,7 +30,8 @@ import org.osgi.service.component.annotations.Reference;
 
 /**
  * The ack probe: TCP connection records from the kernel's TCP state changes, and MicroBPF's
- * flow-level metrics refreshed on every ACK, with periodic snapshots and a final record at close.
+ * flow-level metrics (every ACK, read, write and RTT sample counted in socket-local storage, the
+ * socket's state read at each snapshot and at close), with periodic snapshots and a final record at close.
  * Config PID {@code io.microbpf.probe.ack}.
  */
 @Component(name = AckProbeComponent.PID, service = {Probe.class, FlowTable.class},
@@ -71,6 +72,10 @@ public class AckProbeComponent extends BpfProbe<AckProbeComponent.Settings> impl
     private volatile Snapshot last = new Snapshot(List.of(), 0);
     private long nextSnapshotNs;
     private boolean refresher = true;
+    /** Iterator that merges the per-socket hot counters into the flow map; bound to the running object. */
+    private HotStateMerger merger;
+    private BpfObject mergerObj;
+    private boolean mergerWarned;
     private Btf.Var insertedVar;
     private Btf.Var deletedVar;
 
@@ -113,7 +118,7 @@ public class AckProbeComponent extends BpfProbe<AckProbeComponent.Settings> impl
 
     @Override
     protected Set<String> helperPrograms() {
-        return Set.of("refresh_flows");
+        return Set.of(HotStateMerger.PROGRAM, "refresh_flows");
     }
 
     @Override
@@ -149,6 +154,20 @@ public class AckProbeComponent extends BpfProbe<AckProbeComponent.Settings> impl
             return;
         }
         nextSnapshotNs = now + config().snapshotIntervalMs() * 1_000_000L;
+        try {
+            if (mergerObj != obj) {
+                closeMerger();
+                merger = HotStateMerger.attach(obj);
+                mergerObj = obj;
+            }
+            merger.run(); // per-socket ACK/read/write/RTT counters into the flow map
+        } catch (RuntimeException e) {
+            if (!mergerWarned) {
+                mergerWarned = true;
+                log.warn("probe ack: cannot merge the per-socket counters ({}); ACK, read, write and RTT counts"
+                        + " of flows seen by tp_btf/sockops hooks are missing from snapshots", e.getMessage());
+            }
+        }
         if (refresher) {
             try {
                 obj.run("refresh_flows"); // every entry re-read from its socket: the snapshot is "now"
@@ -179,11 +198,21 @@ public class AckProbeComponent extends BpfProbe<AckProbeComponent.Settings> impl
     @Override
     public synchronized void stop() {
         super.stop();
+        closeMerger();
+        mergerWarned = false;
         last = new Snapshot(List.of(), last.evicted());
         insertedVar = null;
         deletedVar = null;
         nextSnapshotNs = 0;
         refresher = true;
+    }
+
+    private void closeMerger() {
+        if (merger != null) {
+            merger.close();
+        }
+        merger = null;
+        mergerObj = null;
     }
 
     @Override

@@ -147,6 +147,14 @@ class FlowMetricsKernelTest {
             boolean isClient = f.localPort() == c.clientPort();
             assertEquals(isClient ? UP : DOWN, f.bytesSent(), f.toString());
             assertEquals(isClient ? DOWN : UP, f.bytesReceived(), f.toString());
+            // the per-socket counters (socket-local storage) are merged into the final record at close
+            assertEquals(isClient ? UP : DOWN, f.writeBytes(), f.toString());
+            assertEquals(isClient ? clientSends : serverSends, f.writeCalls(), f.toString());
+            assertEquals(isClient ? DOWN : UP, f.readBytes(), f.toString());
+            assertEquals(isClient ? clientRecvs : serverRecvs, f.readCalls(), f.toString());
+            TcpFlowEvent snap = isClient ? client : server;
+            assertTrue(snap.rttSamples() <= f.rttSamples() && snap.acks() <= f.acks(),
+                    "FINAL counts at least what the last snapshot counted: " + snap + " / " + f);
         }
     }
 
