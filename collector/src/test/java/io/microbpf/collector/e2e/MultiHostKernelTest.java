@@ -41,7 +41,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  * test JVM (the same nic program, unfiltered, no offset, same sampling) timestamps each segment at
  * the client's and the server's device in that one clock: the true NIC-to-NIC delay per segment,
  * with no clock sync, no transport and no matching involved. The collector's per-pair percentiles
- * must match the truth's within 10 % or 50 µs, whichever is larger.
+ * must match the truth's within 10 %, 50 µs or the largest error bound clock sync claimed while the
+ * records came in, whichever is largest (a CI run on a loaded machine had bounds of ~95 µs).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class MultiHostKernelTest {
@@ -235,6 +236,37 @@ class MultiHostKernelTest {
         synchronized (truth) {
             truth.clear();
         }
+        startBoundSampler();
+    }
+
+    /** The largest error bound the client's clock sync claimed for the server while records were ingested. */
+    private static final java.util.concurrent.atomic.AtomicLong maxBoundNs = new java.util.concurrent.atomic.AtomicLong();
+    private static Thread boundSampler;
+
+    private static void startBoundSampler() {
+        maxBoundNs.set(0);
+        boundSampler = new Thread(() -> {
+            try {
+                while (!Thread.currentThread().isInterrupted()) {
+                    long b = client.ask("clock").get(0).path("errorBoundNs").asLong();
+                    maxBoundNs.accumulateAndGet(b, Math::max);
+                    Thread.sleep(100);
+                }
+            } catch (InterruptedException | java.io.IOException | RuntimeException e) {
+                // stopped
+            }
+        }, "clock-bound-sampler");
+        boundSampler.setDaemon(true);
+        boundSampler.start();
+    }
+
+    private static long stopBoundSampler() throws InterruptedException {
+        Thread t = boundSampler;
+        if (t != null) {
+            t.interrupt();
+            t.join(5_000);
+        }
+        return maxBoundNs.get();
     }
 
     private static void iperf(int seconds, String rate) throws Exception {
@@ -329,7 +361,10 @@ class MultiHostKernelTest {
     }
 
     private static Compared compare(String phase) throws Exception {
+        long bound = stopBoundSampler();
         JsonNode peer = client.ask("clock").get(0);
+        bound = Math.max(bound, peer.path("errorBoundNs").asLong());
+        System.out.printf("%s: largest clock-sync error bound while records came in: %d ns%n", phase, bound);
         System.out.printf("%s: client's estimate of the server's offset is off by %d ns (bound %d ns, best round trip %d ns)%n",
                 phase, peer.path("offsetNs").asLong() - INJECTED_NS, peer.path("errorBoundNs").asLong(), peer.path("bestRoundTripNs").asLong());
         JsonNode netlat = client.ask("netlat");
@@ -359,7 +394,11 @@ class MultiHostKernelTest {
             for (String p : new String[] {"p50", "p90", "p99"}) {
                 long g = p.equals("p50") ? got.p50Ns() : p.equals("p90") ? got.p90Ns() : got.p99Ns();
                 long w = p.equals("p50") ? want.p50Ns() : p.equals("p90") ? want.p90Ns() : want.p99Ns();
-                long tolerance = Math.max(w / 10, 50_000);
+                // Every pair's latency is off by the offset estimate's error at the moment it was ingested,
+                // which clock sync bounds; a percentile of the same pairs moves by no more than the
+                // largest such error. So: 10 % or 50 µs, or the largest bound clock sync claimed
+                // during the run (on a loaded machine round trips and so bounds grow to ~100 µs).
+                long tolerance = Math.max(Math.max(w / 10, 50_000), bound);
                 assertTrue(Math.abs(g - w) <= tolerance, phase + " " + got.labels() + " " + p + ": collector "
                         + LatencyTable.duration(g) + " vs truth " + LatencyTable.duration(w) + " (tolerance " + LatencyTable.duration(tolerance) + ")");
             }
