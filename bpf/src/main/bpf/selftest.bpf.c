@@ -34,6 +34,21 @@ struct {
 	__type(value, __u64);
 } kv SEC(".maps");
 
+/* For the map-iterator test: kv's values summed and counted by kv_sum, one pass per run. */
+__u64 kv_iter_sum = 0;
+__u64 kv_iter_count = 0;
+
+SEC("iter/bpf_map_elem")
+int kv_sum(struct bpf_iter__bpf_map_elem *ctx)
+{
+	__u64 *v = ctx->value;
+	if (!v)
+		return 0;
+	kv_iter_sum += *v;
+	kv_iter_count++;
+	return 0;
+}
+
 SEC("xdp")
 int xdp_emit(struct xdp_md *ctx)
 {

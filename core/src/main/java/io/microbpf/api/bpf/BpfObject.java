@@ -15,7 +15,7 @@ import java.util.Set;
  * A BPF ELF object opened by libbpf: first configured (knobs, map sizes, which programs load), then
  * loaded into the kernel, then its programs attached.
  *
- * <p>Owner: the probe (or test) that opened it. {@link #close()} destroys every link attached
+ * <p>Owner: the probe (or test) that opened it. {@link #close()} destroys every link and map iterator attached
  * through it, then the object (programs and maps); forgetting it leaks kernel objects: a bug.
  * Not thread-safe: one owner drives it.
  */
@@ -26,6 +26,7 @@ public final class BpfObject implements AutoCloseable {
     private final String name;
     private final Memory elf; // libbpf reads the ELF in place: keep it alive until close
     private final List<BpfLink> links = new ArrayList<>();
+    private final List<BpfMapIterator> iterators = new ArrayList<>();
     private Pointer obj;
     private boolean loaded;
     private int cgroupFd = -1;
@@ -163,6 +164,16 @@ public final class BpfObject implements AutoCloseable {
         return l;
     }
 
+    /**
+     * Attaches a loaded iterator program to a map (see {@link BpfMapIterator}); the iterator is owned by
+     * this object and closed with it.
+     */
+    public BpfMapIterator attachMapIterator(String program, String mapName) {
+        BpfMapIterator it = BpfMapIterator.attach(programFd(program), program, map(mapName));
+        iterators.add(it);
+        return it;
+    }
+
     /** The fd of a loaded program (e.g. for BPF_PROG_TEST_RUN). */
     public int programFd(String program) {
         int fd = LibBpf.INSTANCE.bpf_program__fd(program(program));
@@ -260,6 +271,10 @@ public final class BpfObject implements AutoCloseable {
         if (obj == null) {
             return;
         }
+        for (BpfMapIterator it : iterators) {
+            it.close();
+        }
+        iterators.clear();
         for (int i = links.size() - 1; i >= 0; i--) {
             links.get(i).close();
         }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.microbpf.test.KernelTestSupport;
@@ -73,6 +74,32 @@ class AttachKindsKernelTest {
             assertFalse(kv.delete(Bytes.u32(3)));
             assertEquals(4, kv.keys().size());
             assertEquals(List.of(), List.copyOf(obj.map("events_lost").perCpu() ? List.of() : List.of("not per-cpu")));
+        }
+    }
+
+    @Test
+    void aMapIteratorRunsItsProgramOnceOverEveryElementPerRun() {
+        try (BpfObject obj = BpfObject.open("selftest", elf)) {
+            obj.loadOnly(Set.of("kv_sum"));
+            obj.load();
+            BpfMap kv = obj.map("kv");
+            for (int k = 1; k <= 7; k++) {
+                kv.update(Bytes.u32(k), Bytes.u64(k * 10L));
+            }
+            BpfMapIterator it = obj.attachMapIterator("kv_sum", "kv");
+            Btf.Var sum = obj.btf().datasecVar(".bss", "kv_iter_sum");
+            Btf.Var count = obj.btf().datasecVar(".bss", "kv_iter_count");
+            it.run();
+            byte[] bss = obj.map(".bss").lookup(new byte[4]);
+            assertEquals(280, Bytes.u64At(bss, sum.offset()));
+            assertEquals(7, Bytes.u64At(bss, count.offset()));
+            kv.delete(Bytes.u32(7));
+            it.run();
+            bss = obj.map(".bss").lookup(new byte[4]);
+            assertEquals(280 + 210, Bytes.u64At(bss, sum.offset()), "the second run sees the map as it is now");
+            assertEquals(7 + 6, Bytes.u64At(bss, count.offset()));
+            it.close();
+            assertThrows(IllegalStateException.class, it::run);
         }
     }
 

@@ -62,6 +62,9 @@ public interface LibBpf extends Library {
     int bpf_obj_get(String path);
     int bpf_obj_get_info_by_fd(int fd, Pointer info, com.sun.jna.ptr.IntByReference infoLen);
     int bpf_prog_test_run_opts(int progFd, Pointer opts);
+    /** opts: struct bpf_link_create_opts (libbpf 1.1). */
+    int bpf_link_create(int progFd, int targetFd, int attachType, Pointer opts);
+    int bpf_iter_create(int linkFd);
 
     int libbpf_num_possible_cpus();
 }

@@ -7,6 +7,7 @@ import io.microbpf.api.bpf.AttachKind;
 import io.microbpf.api.bpf.AttachPoint;
 import io.microbpf.api.Clocks;
 import io.microbpf.api.bpf.BpfMap;
+import io.microbpf.api.bpf.BpfMapIterator;
 import io.microbpf.api.bpf.BpfObject;
 import io.microbpf.api.bpf.Btf;
 import io.microbpf.api.bpf.Bytes;
@@ -72,8 +73,13 @@ public class AckProbeComponent extends BpfProbe<AckProbeComponent.Settings> impl
     private volatile Snapshot last = new Snapshot(List.of(), 0);
     private long nextSnapshotNs;
     private boolean refresher = true;
-    /** Iterator that merges the per-socket hot counters into the flow map; bound to the running object. */
-    private HotStateMerger merger;
+    /**
+     * The {@code merge_hot_flows} iterator over the {@code hot} sk_storage map: copies every tracked socket's
+     * hot counters (ACKs, reads, writes, RTT samples, the send queue's write-time maximum) into its entry of
+     * the {@code flows} LRU map, right before each snapshot. Owned by the running object (closed with it).
+     */
+    private static final String MERGE_PROGRAM = "merge_hot_flows";
+    private BpfMapIterator merger;
     private BpfObject mergerObj;
     private boolean mergerWarned;
     private Btf.Var insertedVar;
@@ -118,7 +124,7 @@ public class AckProbeComponent extends BpfProbe<AckProbeComponent.Settings> impl
 
     @Override
     protected Set<String> helperPrograms() {
-        return Set.of(HotStateMerger.PROGRAM, "refresh_flows");
+        return Set.of(MERGE_PROGRAM, "refresh_flows");
     }
 
     @Override
@@ -157,7 +163,7 @@ public class AckProbeComponent extends BpfProbe<AckProbeComponent.Settings> impl
         try {
             if (mergerObj != obj) {
                 closeMerger();
-                merger = HotStateMerger.attach(obj);
+                merger = obj.attachMapIterator(MERGE_PROGRAM, "hot");
                 mergerObj = obj;
             }
             merger.run(); // per-socket ACK/read/write/RTT counters into the flow map
