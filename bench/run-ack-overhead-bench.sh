@@ -377,16 +377,10 @@ fi
 # every BPF program invocation (run_cnt, run_time_ns; this adds two clock reads per invocation, so
 # these runs are not part of the throughput comparison). The BPF time as a share of the machine's
 # busy CPU time is an estimate of the hooks' cost that does not depend on run-to-run throughput noise.
-prog_ids() { bpftool prog show -j 2>/dev/null | jq -r '.[].id' | sort; }
-prog_snap() {  # prog_snap IDS... -> lines "id type name run_cnt run_time_ns"
-  local ids; ids=$(printf '%s,' "$@"); ids="[${ids%,}]"
-  bpftool prog show -j 2>/dev/null | jq -r --argjson ids "$ids" \
-    '.[] | select(.id as $i | $ids | index($i)) | "\(.id) \(.type) \(.name // "-") \(.run_cnt // 0) \(.run_time_ns // 0)"'
-}
-stats_rows=()   # "cfg id type name calls calls_per_s ns_per_call cpu_ms"
+# prog_ids, prog_snap, stats_rows and stats_measure: bench/lib/agent-bench.sh
 stats_sum=()    # "cfg gbps bpf_ms busy_ms share_pct"
 stats_pass() {  # stats_pass CONFIG
-  local cfg=$1 log=$work/run-bpfstats-$1 before after new=() s0 s0t s1 s1t t0 t1 a b bpf_ns=0 busy_ms gb
+  local cfg=$1 log=$work/run-bpfstats-$1 before after new=() busy_ms
   set_probe STOPPED
   [ "$probe_state" = STOPPED ] || { info "bpf_stats pass ($cfg): could not stop the probe"; return; }
   before=$(prog_ids)
@@ -402,26 +396,9 @@ stats_pass() {  # stats_pass CONFIG
   if [ ${#new[@]} -eq 0 ] || [ -z "${new[0]}" ]; then
     info "bpf_stats pass ($cfg): no new BPF programs found"
   else
-    sysctl -qw kernel.bpf_stats_enabled=1
-    sleep "$settle_s"
-    wait_idle
-    prog_snap "${new[@]}" >"$log.before"
-    read -r s0 s0t <<<"$(sys_ticks)"; t0=$(now_ms)
-    ack_iperf "$secs" "$log"
-    read -r s1 s1t <<<"$(sys_ticks)"; t1=$(now_ms)
-    prog_snap "${new[@]}" >"$log.after"
-    sysctl -qw kernel.bpf_stats_enabled="$bpf_stats_orig"
-    while read -r a; do
-      read -r id ty nm c0 n0 <<<"$a"
-      b=$(awk -v i="$id" '$1 == i' "$log.after"); [ -n "$b" ] || continue
-      read -r _ _ _ c1 n1 <<<"$b"
-      bpf_ns=$((bpf_ns + n1 - n0))
-      stats_rows+=("$cfg $id $ty $nm $((c1 - c0)) $(awk -v c=$((c1 - c0)) -v n=$((n1 - n0)) -v w=$((t1 - t0)) \
-        'BEGIN { printf "%.0f %.0f %.1f", 1000 * c / w, (c > 0) ? n / c : 0, n / 1e6 }')")
-    done <"$log.before"
-    busy_ms=$(( s1 - s0 ))
-    gb=$(jq -r '.end.sum_received.bits_per_second // 0' "$log.json" 2>/dev/null || echo 0)
-    stats_sum+=("$cfg $(gbps "$gb") $(awk -v n="$bpf_ns" -v b="$busy_ms" 'BEGIN { printf "%.1f %d %.1f", n / 1e6, b, (b > 0) ? 100 * n / 1e6 / b : 0 }') $idle_bg")
+    stats_measure "$cfg" "$log" ack_iperf "${new[@]}"
+    busy_ms=$(( stats_s1 - stats_s0 ))
+    stats_sum+=("$cfg $stats_gbps $(awk -v n="$stats_bpf_ns" -v b="$busy_ms" 'BEGIN { printf "%.1f %d %.1f", n / 1e6, b, (b > 0) ? 100 * n / 1e6 / b : 0 }') $idle_bg")
   fi
   stop_extra
 }

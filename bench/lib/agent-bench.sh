@@ -124,3 +124,41 @@ probe_field() {
     { inrow = 0 }
     END { print v }' <<<"$1"
 }
+
+# ---------------------------------------------------------------- kernel-side cost (bpf_stats)
+# prog_ids : every loaded BPF program's id; prog_snap IDS... : lines "id type name run_cnt run_time_ns"
+prog_ids() { bpftool prog show -j 2>/dev/null | jq -r '.[].id' | sort; }
+prog_snap() {
+  local ids; ids=$(printf '%s,' "$@"); ids="[${ids%,}]"
+  bpftool prog show -j 2>/dev/null | jq -r --argjson ids "$ids" \
+    '.[] | select(.id as $i | $ids | index($i)) | "\(.id) \(.type) \(.name // "-") \(.run_cnt // 0) \(.run_time_ns // 0)"'
+}
+stats_rows=()   # "cfg id type name calls calls_per_s ns_per_call cpu_ms"
+# stats_measure CFG LOG IPERF_FN ID... : one IPERF_FN SECS LOG run with kernel.bpf_stats_enabled=1 (the
+# kernel times every invocation of the programs ID...; that adds two clock reads per call, so such runs
+# stay out of the throughput comparison). Appends a stats_rows line per program and sets stats_bpf_ns
+# (their run time), stats_s0/stats_s1 (the calling script's sys_ticks before/after) and stats_gbps.
+# Needs from the calling script: settle_s, secs, bpf_stats_orig, wait_idle, sys_ticks, now_ms, gbps.
+stats_measure() {
+  local cfg=$1 log=$2 iperf_fn=$3 a b id ty nm c0 n0 c1 n1 t0 t1
+  shift 3
+  sysctl -qw kernel.bpf_stats_enabled=1
+  sleep "$settle_s"
+  wait_idle
+  prog_snap "$@" >"$log.before"
+  read -r stats_s0 _ <<<"$(sys_ticks)"; t0=$(now_ms)
+  "$iperf_fn" "$secs" "$log"
+  read -r stats_s1 _ <<<"$(sys_ticks)"; t1=$(now_ms)
+  prog_snap "$@" >"$log.after"
+  sysctl -qw kernel.bpf_stats_enabled="$bpf_stats_orig"
+  stats_bpf_ns=0
+  while read -r a; do
+    read -r id ty nm c0 n0 <<<"$a"
+    b=$(awk -v i="$id" '$1 == i' "$log.after"); [ -n "$b" ] || continue
+    read -r _ _ _ c1 n1 <<<"$b"
+    stats_bpf_ns=$((stats_bpf_ns + n1 - n0))
+    stats_rows+=("$cfg $id $ty $nm $((c1 - c0)) $(awk -v c=$((c1 - c0)) -v n=$((n1 - n0)) -v w=$((t1 - t0)) \
+      'BEGIN { printf "%.0f %.0f %.1f", 1000 * c / w, (c > 0) ? n / c : 0, n / 1e6 }')")
+  done <"$log.before"
+  stats_gbps=$(gbps "$(jq -r '.end.sum_received.bits_per_second // 0' "$log.json" 2>/dev/null || echo 0)")
+}
