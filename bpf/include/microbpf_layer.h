@@ -41,13 +41,6 @@ struct seg_key {
 	__u32 ack_seq;
 };
 
-/* Per-flow histogram key. */
-struct flow_layer_key {
-	struct flow_key flow;
-	__u32 layer;
-	__u32 pad;
-};
-
 /*
  * A latency histogram: values 0..7 ns exact, then four equal sub-buckets per power of two
  * (log2 buckets split in 4: a bucket is at most 25 % of its lower bound wide).
@@ -56,6 +49,12 @@ struct layer_hist {
 	__u64 count;
 	__u64 sum_ns;
 	__u64 buckets[LAYER_BUCKETS];
+};
+
+/* A flow's histograms, one per layer of the direction (unused layers stay empty): one map value, so
+ * the hook that records a packet's layers looks the flow up once. */
+struct flow_hists {
+	struct layer_hist layer[LAYER_MAX];
 };
 
 /* Live settings, written by user space into the 1-entry array "knobs" (no reload needed); all zero = defaults. */
@@ -97,12 +96,12 @@ struct {
 	__type(value, struct layer_hist);
 } layer_hist SEC(".maps");
 
-/* Per-flow, per-layer histograms; bounded (size set from Java), least recently used evicted. */
+/* Per-flow histograms of every layer; bounded (size set from Java: max.flows), least recently used evicted. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, struct flow_layer_key);
-	__type(value, struct layer_hist);
+	__uint(max_entries, 1024);
+	__type(key, struct flow_key);
+	__type(value, struct flow_hists);
 } flow_hist SEC(".maps");
 
 /* Counters (STAT_* of each probe), per CPU. */
@@ -115,6 +114,7 @@ struct {
 
 MICROBPF_EXPORT_STRUCT(flow_key);
 MICROBPF_EXPORT_STRUCT(layer_hist);
+MICROBPF_EXPORT_STRUCT(flow_hists);
 MICROBPF_EXPORT_STRUCT(layer_knobs);
 MICROBPF_EXPORT_STRUCT(seg_event);
 
@@ -168,27 +168,29 @@ static __always_inline void hist_add(struct layer_hist *h, __u32 b, __u64 ns, bo
 	}
 }
 
-/* The per-flow histogram of a layer (created on first use), or NULL when per-flow histograms are off. */
-static __always_inline struct layer_hist *layer_flow_hist(__u32 layer, const struct flow_key *flow,
-							   struct layer_knobs *k)
+/* The flow's histograms (created on first use), or NULL when per-flow histograms are off. Look a
+ * flow up once per hook and record all the layers that hook closes with layer_sample(). */
+static __always_inline struct flow_hists *layer_flow_hists(const struct flow_key *flow, struct layer_knobs *k)
 {
 	if (!k || k->flows_off || !flow)
 		return NULL;
-	struct flow_layer_key fk = {};
-	__builtin_memcpy(&fk.flow, flow, sizeof(fk.flow));
-	fk.layer = layer;
-	struct layer_hist *fh = bpf_map_lookup_elem(&flow_hist, &fk);
+	struct flow_hists *fh = bpf_map_lookup_elem(&flow_hist, flow);
 	if (!fh) {
-		static const struct layer_hist zero = {};
-		bpf_map_update_elem(&flow_hist, &fk, &zero, BPF_NOEXIST);
-		fh = bpf_map_lookup_elem(&flow_hist, &fk);
+		static const struct flow_hists zero = {};
+		bpf_map_update_elem(&flow_hist, flow, &zero, BPF_NOEXIST);
+		fh = bpf_map_lookup_elem(&flow_hist, flow);
 	}
 	return fh;
 }
 
-/* Records one latency sample of a layer, and in the flow's histogram fh when not NULL. */
-static __always_inline void layer_sample_in(__u32 layer, __s64 ns, struct layer_hist *fh)
+/* Records one latency sample of a layer, and in the flow's histograms fh when not NULL. */
+static __always_inline void layer_sample(__u32 layer, __s64 ns, struct flow_hists *fh)
 {
+	if (layer >= LAYER_MAX)
+		return;
+	/* the flow's histogram first, the index masked: the layer is also the key of the lookup below,
+	 * which makes the compiler reload it from the stack, where the verifier loses its bounds */
+	struct layer_hist *f = fh ? &fh->layer[layer & (LAYER_MAX - 1)] : NULL;
 	if (ns < 0) { /* a mismatched key, or clock skew between CPUs: count it, never hide it */
 		layer_stat(LAYER_STAT_NEGATIVE);
 		ns = 0;
@@ -197,15 +199,8 @@ static __always_inline void layer_sample_in(__u32 layer, __s64 ns, struct layer_
 	struct layer_hist *h = bpf_map_lookup_elem(&layer_hist, &layer);
 	if (h)
 		hist_add(h, b, ns, false);
-	if (fh)
-		hist_add(fh, b, ns, false); /* per-CPU value: no atomics needed */
-}
-
-/* Records one latency sample of a layer (and of the flow when per-flow histograms are on). */
-static __always_inline void layer_sample(__u32 layer, const struct flow_key *flow, __s64 ns,
-					 struct layer_knobs *k)
-{
-	layer_sample_in(layer, ns, layer_flow_hist(layer, flow, k));
+	if (f)
+		hist_add(f, b, ns, false); /* per-CPU value: no atomics needed */
 }
 
 /* FNV-1a + murmur3 finaliser over the segment identity as both ends see it in the header: addresses, ports, seq. */

@@ -199,11 +199,12 @@ static __always_inline int on_tcp_start(struct pkt *p, __u32 l3, __u32 rcv_nxt, 
 		seg.t_ip = st->t_ip;
 		st->live = 0;
 		layer_stat(RX_STAT_IP_CONSUMED);
+		struct flow_hists *fh = layer_flow_hists(&p->flow, k); /* once for both layers */
 		if (seg.t_mac)
-			layer_sample(RX_MAC, &p->flow, seg.t_ip - seg.t_mac, k);
+			layer_sample(RX_MAC, seg.t_ip - seg.t_mac, fh);
 		else
 			layer_stat(RX_STAT_NO_MAC);
-		layer_sample(RX_IP, &p->flow, now - seg.t_ip, k);
+		layer_sample(RX_IP, now - seg.t_ip, fh);
 	} else {
 		layer_stat(RX_STAT_NO_IP);
 	}
@@ -327,7 +328,7 @@ static __always_inline void emit(struct rx_seg *s, struct flow_key *flow, __u64 
 struct copy_ctx {
 	struct rx_sock *rs;
 	struct layer_knobs *k;
-	struct layer_hist *fh; /* the flow's RX-TCP histogram, looked up once per copy */
+	struct flow_hists *fh; /* the flow's histograms, looked up once per copy */
 	__u64 now;
 	struct flow_key flow;
 	__u32 upto;
@@ -346,7 +347,7 @@ static long consume_one(__u32 i, void *data)
 	struct rx_seg *s = &rs->segs[head & (RX_RING - 1)];
 	if ((__s32)(s->end_seq - c->upto) > 0)
 		return 1;
-	layer_sample_in(RX_TCP, c->now - s->t_tcp, c->fh);
+	layer_sample(RX_TCP, c->now - s->t_tcp, c->fh);
 	if (c->k && c->k->events) {
 		__u32 hash = seg_hash(&c->flow, s->seq);
 		if (sampled(c->k, hash))
@@ -369,7 +370,7 @@ static __always_inline int on_copy(struct copy_ctx *c)
 	__u32 head = c->rs->head;
 	if (head == c->rs->tail || (__s32)(c->rs->segs[head & (RX_RING - 1)].end_seq - c->upto) > 0)
 		return 0;
-	c->fh = layer_flow_hist(RX_TCP, &c->flow, c->k);
+	c->fh = layer_flow_hists(&c->flow, c->k);
 	/* every segment whose last byte is now copied has left the TCP layer */
 	bpf_loop(RX_RING, consume_one, c, 0);
 	return 0;

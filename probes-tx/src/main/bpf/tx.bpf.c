@@ -120,7 +120,7 @@ int tx_write_raw_tp(struct bpf_raw_tracepoint_args *ctx)
 			BPF_CORE_READ((struct tcp_sock *)sk, write_seq));
 }
 
-/* ---- IP start: TCP sample (from the write mark covering the segment's first byte) ---- */
+/* ---- IP start: the write mark covering the segment's first byte gives its TCP start ---- */
 
 /* l3: low 32 bits of the address the network header has (or will have) */
 static __always_inline int on_ip_start(struct pkt *p, __u64 cookie, __u32 l3)
@@ -143,9 +143,7 @@ static __always_inline int on_ip_start(struct pkt *p, __u64 cookie, __u32 l3)
 			if (ts->head != ts->tail && (__s32)(w->seq - p->seq) <= 0)
 				t_write = w->ts;
 		}
-		if (t_write)
-			layer_sample(TX_TCP, &p->flow, now - t_write, layer_knobs());
-		else
+		if (!t_write) /* the TCP sample is taken at the driver, with the packet's other layers */
 			layer_stat(TX_STAT_NO_WRITE);
 	}
 	__u32 i = slot_of(l3, TX_IP_BITS);
@@ -211,7 +209,7 @@ int tx_ip_cgroup(struct __sk_buff *skb)
 	return 1; /* observe only: always let the packet through */
 }
 
-/* ---- dev_queue_xmit: IP sample; the packet's stamps follow its skb ---- */
+/* ---- dev_queue_xmit: the packet's stamps follow its skb ---- */
 
 /* skb_key: low 32 bits of the skb's address; l3: of its network header's */
 static __always_inline int on_dev_queue(void *skbp, __u32 skb_key, __u32 l3)
@@ -227,7 +225,6 @@ static __always_inline int on_dev_queue(void *skbp, __u32 skb_key, __u32 l3)
 	}
 	__u64 now = bpf_ktime_get_ns();
 	s->live = 0;
-	layer_sample(TX_IP, &s->flow, now - s->t_ip, layer_knobs());
 	__u32 j = slot_of(skb_key, TX_DEVQ_BITS);
 	struct tx_slot *d = bpf_map_lookup_elem(&tx_devq, &j);
 	if (!d)
@@ -295,7 +292,7 @@ int tx_enq_tracepoint(struct trace_event_raw_qdisc_enqueue *ctx)
 	return on_enqueue(ptr_lo32((__u64)ctx->skbaddr));
 }
 
-/* ---- qdisc dequeue: QDISC sample ---- */
+/* ---- qdisc dequeue: stamp the segment's exit from the qdisc ---- */
 
 static __always_inline int on_dequeue(struct pkt *pp)
 {
@@ -305,9 +302,7 @@ static __always_inline int on_dequeue(struct pkt *pp)
 	struct tx_stamp *st = bpf_map_lookup_elem(&tx_segs, &key);
 	if (!st || !st->t_devq || st->t_deq)
 		return 0;
-	__u64 now = bpf_ktime_get_ns();
-	st->t_deq = now;
-	layer_sample(TX_QDISC, &p.flow, now - st->t_devq, layer_knobs());
+	st->t_deq = bpf_ktime_get_ns();
 	return 0;
 }
 
@@ -329,15 +324,19 @@ int tx_deq_tracepoint(struct trace_event_raw_qdisc_dequeue *ctx)
 	return parse_skb_nh((struct sk_buff *)ctx->skbaddr, &p) ? on_dequeue(&p) : 0;
 }
 
-/* ---- dev_hard_start_xmit: MAC sample (and QDISC 0 for a packet that never waited in a queue) ---- */
+/* ---- dev_hard_start_xmit: all of the packet's samples, with one lookup of the flow's histograms ---- */
 
 static __always_inline void xmit_samples(struct tx_stamp *st, const struct flow_key *flow, __u32 seq, __u32 payload,
 					 __u64 now)
 {
 	struct layer_knobs *k = layer_knobs();
-	if (!st->t_deq)
-		layer_sample(TX_QDISC, flow, 0, k); /* no qdisc, or the empty-queue bypass */
-	layer_sample(TX_MAC, flow, now - (st->t_deq ? st->t_deq : st->t_devq), k);
+	struct flow_hists *fh = layer_flow_hists(flow, k);
+	if (st->t_write) /* data whose write was seen (pure ACKs have no TCP layer) */
+		layer_sample(TX_TCP, st->t_ip - st->t_write, fh);
+	layer_sample(TX_IP, st->t_devq - st->t_ip, fh);
+	/* QDISC 0 for a packet that never waited in a queue (no qdisc, or the empty-queue bypass) */
+	layer_sample(TX_QDISC, st->t_deq ? st->t_deq - st->t_devq : 0, fh);
+	layer_sample(TX_MAC, now - (st->t_deq ? st->t_deq : st->t_devq), fh);
 	if (!k || !k->events)
 		return;
 	__u32 hash = seg_hash(flow, seq);

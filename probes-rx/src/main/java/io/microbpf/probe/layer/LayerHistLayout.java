@@ -17,6 +17,10 @@ public final class LayerHistLayout {
     public static final int SIZE = 16 + 8 * BUCKETS;
     /** Raw form: [count, sum, bucket 0 .. bucket 159]. */
     public static final int RAW_LONGS = 2 + BUCKETS;
+    /** {@code LAYER_MAX}: layers in a {@code struct flow_hists} (a flow's histograms, one per layer). */
+    public static final int FLOW_LAYERS = 4;
+    /** Size of {@code struct flow_hists}: {@value #FLOW_LAYERS} histograms back to back. */
+    public static final int FLOW_HISTS_SIZE = FLOW_LAYERS * SIZE;
 
     private LayerHistLayout() {}
 
@@ -48,14 +52,31 @@ public final class LayerHistLayout {
         return Math.min(idx, BUCKETS - 1);
     }
 
-    /** Sums the per-CPU copies of a value read from a per-CPU map into raw form. */
+    public static Map<String, Integer> flowHistsLayout() {
+        return Map.of("layer", 0);
+    }
+
+    /** Sums the per-CPU copies of a {@code struct layer_hist} read from a per-CPU map into raw form. */
     public static long[] sumPerCpu(byte[] value) {
+        return sumPerCpu(value, SIZE, 0);
+    }
+
+    /** Sums the per-CPU copies of layer {@code layer} of a {@code struct flow_hists} into raw form. */
+    public static long[] sumFlowLayerPerCpu(byte[] value, int layer) {
+        if (layer < 0 || layer >= FLOW_LAYERS) {
+            throw new IllegalArgumentException("layer " + layer + " outside 0.." + (FLOW_LAYERS - 1));
+        }
+        return sumPerCpu(value, FLOW_HISTS_SIZE, layer * SIZE);
+    }
+
+    /** Per-CPU values of {@code valueSize} bytes (each CPU's copy 8-byte aligned); the histogram at {@code offset} in each. */
+    private static long[] sumPerCpu(byte[] value, int valueSize, int offset) {
         long[] raw = new long[RAW_LONGS];
-        int slot = (SIZE + 7) & ~7;
+        int slot = (valueSize + 7) & ~7;
         ByteBuffer b = ByteBuffer.wrap(value).order(java.nio.ByteOrder.nativeOrder());
         for (int cpu = 0; cpu + slot <= value.length; cpu += slot) {
             for (int i = 0; i < RAW_LONGS; i++) {
-                raw[i] += b.getLong(cpu + 8 * i);
+                raw[i] += b.getLong(cpu + offset + 8 * i);
             }
         }
         return raw;

@@ -39,7 +39,7 @@ public abstract class LayerLatencyProbe extends BpfProbe<LayerLatencyProbe.Setti
     private static final long REQUEST_WAIT_MS = 1500;
 
     /**
-     * @param maxFlows sockets tracked per direction, and per-flow series (× layers), LRU beyond it
+     * @param maxFlows sockets tracked per direction, and flows with per-flow histograms, LRU beyond it
      * @param maxInflight packets between two boundaries tracked at once, LRU beyond it
      * @param readIntervalMs how often the reader thread copies the per-layer histograms
      * @param events events mode (ring records) instead of histograms only; live
@@ -117,7 +117,7 @@ public abstract class LayerLatencyProbe extends BpfProbe<LayerLatencyProbe.Setti
     @Override
     protected void configureObject(BpfObject obj, Settings s) {
         obj.map(socksMap).setMaxEntries(s.maxFlows());
-        obj.map("flow_hist").setMaxEntries(s.maxFlows() * layers.size());
+        obj.map("flow_hist").setMaxEntries(s.maxFlows());
         for (String m : inflightMaps) {
             obj.map(m).setMaxEntries(s.maxInflight());
         }
@@ -193,12 +193,12 @@ public abstract class LayerLatencyProbe extends BpfProbe<LayerLatencyProbe.Setti
                 if (v == null) {
                     continue;
                 }
-                ByteBuffer kb = ByteBuffer.wrap(key).order(ByteOrder.nativeOrder());
-                String label = FlowKeyLayout.decode(kb, 0).label();
-                int layer = kb.getInt(FlowKeyLayout.SIZE);
-                if (layer >= 0 && layer < layers.size()) {
-                    flows.computeIfAbsent(label, x -> new long[layers.size()][])[layer] = LayerHistLayout.sumPerCpu(v);
+                String label = FlowKeyLayout.decode(ByteBuffer.wrap(key).order(ByteOrder.nativeOrder()), 0).label();
+                long[][] perLayer = new long[layers.size()][];
+                for (int layer = 0; layer < layers.size(); layer++) {
+                    perLayer[layer] = LayerHistLayout.sumFlowLayerPerCpu(v, layer);
                 }
+                flows.put(label, perLayer);
             }
             live = new LinkedHashMap<>();
             for (String m : inflightMaps) {

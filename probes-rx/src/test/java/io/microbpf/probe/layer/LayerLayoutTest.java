@@ -21,6 +21,7 @@ public class LayerLayoutTest {
     public static void assertLayoutsOf(byte[] elf) {
         KernelTestSupport.assertLayout(elf, "flow_key", FlowKeyLayout.layout(), FlowKeyLayout.SIZE);
         KernelTestSupport.assertLayout(elf, "layer_hist", LayerHistLayout.layout(), LayerHistLayout.SIZE);
+        KernelTestSupport.assertLayout(elf, "flow_hists", LayerHistLayout.flowHistsLayout(), LayerHistLayout.FLOW_HISTS_SIZE);
         KernelTestSupport.assertLayout(elf, "layer_knobs", KnobsLayout.layout(), KnobsLayout.SIZE);
         KernelTestSupport.assertLayout(elf, "seg_event", SegEventLayout.layout(), SegEventLayout.SIZE);
     }

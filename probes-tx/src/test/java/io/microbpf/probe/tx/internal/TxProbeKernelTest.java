@@ -125,6 +125,12 @@ class TxProbeKernelTest {
             LatencySummary s = series(tx, layer, flow);
             System.out.println((v6 ? "v6 " : "v4 ") + layer + " n=" + s.count() + " p50=" + s.p50Ns() + " p99=" + s.p99Ns());
             assertTrue(s.count() > 0, s.toString());
+            // every packet of the flow that reached the driver has one record (no sampling, none lost) and one
+            // sample per layer it was timed in, in the flow's histograms: the counts agree layer by layer
+            long records = publisher.events().stream().filter(e -> e instanceof LayerLatencyEvent l
+                    && l.direction().equals("TX") && l.layer().equals(layer) && l.srcPort() == t.clientPort()
+                    && l.dstPort() == port).count();
+            assertEquals(records, s.count(), layer + " records vs the flow's histogram");
         }
         Map<Long, Map<String, LayerLatencyEvent>> segs = LayerTestSupport.segments(publisher, "TX", t.clientPort(), port);
         Map<Long, Map<String, LayerLatencyEvent>> rxSegs = LayerTestSupport.segments(publisher, "RX", t.clientPort(), port);
