@@ -69,20 +69,34 @@ final class SinkWorker implements AutoCloseable {
         queue.add(mine);
     }
 
+    /** The events of {@code batch} the sink accepts (the batch itself when it accepts all). */
     private List<Event> filter(List<Event> batch) {
-        boolean all = true;
-        for (Event e : batch) {
-            if (!accepts(e.type())) {
-                all = false;
+        // batches hold long runs of one type: ask again only when the type changes (types are constants)
+        String type = null;
+        boolean ok = false;
+        int i = 0;
+        for (; i < batch.size(); i++) {
+            String t = batch.get(i).type();
+            if (!t.equals(type)) {
+                type = t;
+                ok = accepts(t);
+            }
+            if (!ok) {
                 break;
             }
         }
-        if (all) {
+        if (i == batch.size()) {
             return batch;
         }
-        List<Event> mine = new ArrayList<>();
-        for (Event e : batch) {
-            if (accepts(e.type())) {
+        List<Event> mine = new ArrayList<>(batch.subList(0, i));
+        for (; i < batch.size(); i++) {
+            Event e = batch.get(i);
+            String t = e.type();
+            if (!t.equals(type)) {
+                type = t;
+                ok = accepts(t);
+            }
+            if (ok) {
                 mine.add(e);
             }
         }

@@ -174,6 +174,26 @@ class SinkFanoutTest {
     }
 
     @Test
+    void interleavedTypesAreFilteredEventByEventInOrder() throws Exception {
+        List<Event> mixed = new ArrayList<>();
+        List<Long> expected = new ArrayList<>();
+        for (int i = 0; i < 6; i++) { // conn, flow, conn, flow, flow, conn, flow, ...: runs of one and two
+            mixed.addAll(batch("tcp.connection", 10 * i, 1));
+            int n = i % 2 == 0 ? 1 : 2;
+            mixed.addAll(batch("tcp.flow", 100 + 2 * i, n));
+            for (int j = 0; j < n; j++) {
+                expected.add((long) (100 + 2 * i + j));
+            }
+        }
+        CollectingSink flows = new CollectingSink("flows", expected.size(), "tcp.flow");
+        fanout.addSink(flows);
+        fanout.publish(mixed);
+        assertTrue(flows.done.await(5, TimeUnit.SECONDS));
+        Thread.sleep(50);
+        assertEquals(expected, flows.received.stream().map(Event::monotonicNs).toList(), "only tcp.flow, in order");
+    }
+
+    @Test
     void aDepartingSinkLosesOnlyItsQueuedEventsAndTheOthersGoOn() throws Exception {
         BlockedSink blocked = new BlockedSink();
         CollectingSink fast = new CollectingSink("fast", 40, null);

@@ -35,21 +35,39 @@ public final class FlowKeyLayout {
     }
 
     /**
-     * Decodes flows, reusing the last result while the same flow comes again (consecutive ring records
-     * mostly belong to one flow: this saves two address-to-text conversions per record). One per thread.
+     * Decodes flows, reusing earlier results: ring records come from a few flows (a probe that sees
+     * both ends of a connection alternates between its two directions), so most records find their
+     * flow here and skip two address-to-text conversions. Direct-mapped by a hash of the key bytes,
+     * {@value #SLOTS} slots, a colliding flow replaces the slot's. One per thread (not thread-safe).
      */
     public static final class Cache {
-        private final byte[] last = new byte[SIZE];
+        static final int SLOTS = 64;
+        private final byte[][] keys = new byte[SLOTS][];
+        private final Flow[] flows = new Flow[SLOTS];
         private final byte[] cur = new byte[SIZE];
-        private Flow flow;
 
         public Flow decode(ByteBuffer b, int off) {
             b.get(off, cur);
-            if (flow == null || !java.util.Arrays.equals(cur, last)) {
-                flow = FlowKeyLayout.decode(b, off);
-                System.arraycopy(cur, 0, last, 0, SIZE);
+            int slot = slotOf(cur);
+            byte[] k = keys[slot];
+            if (k != null && java.util.Arrays.equals(k, cur)) {
+                return flows[slot];
             }
-            return flow;
+            Flow f = FlowKeyLayout.decode(b, off);
+            keys[slot] = cur.clone();
+            flows[slot] = f;
+            return f;
+        }
+
+        /** Arrays.hashCode mixed (murmur3's finaliser): its low bits alone put both directions of a flow in one slot. */
+        static int slotOf(byte[] key) {
+            int h = java.util.Arrays.hashCode(key);
+            h ^= h >>> 16;
+            h *= 0x85ebca6b;
+            h ^= h >>> 13;
+            h *= 0xc2b2ae35;
+            h ^= h >>> 16;
+            return h & (SLOTS - 1);
         }
     }
 

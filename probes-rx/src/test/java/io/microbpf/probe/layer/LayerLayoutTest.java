@@ -1,6 +1,7 @@
 package io.microbpf.probe.layer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.microbpf.test.KernelTestSupport;
@@ -24,6 +25,34 @@ public class LayerLayoutTest {
         KernelTestSupport.assertLayout(elf, "flow_hists", LayerHistLayout.flowHistsLayout(), LayerHistLayout.FLOW_HISTS_SIZE);
         KernelTestSupport.assertLayout(elf, "layer_knobs", KnobsLayout.layout(), KnobsLayout.SIZE);
         KernelTestSupport.assertLayout(elf, "seg_event", SegEventLayout.layout(), SegEventLayout.SIZE);
+    }
+
+    @Test
+    void flowCacheDecodesAlternatingFlowsLikeTheDecoderAndReusesEachFlow() {
+        // the two directions of one connection, as a probe that sees both ends alternates between them
+        ByteBuffer b = ByteBuffer.allocate(2 * FlowKeyLayout.SIZE).order(ByteOrder.nativeOrder());
+        int[][] flows = {{0x0a000001, 0x0a000002, 40000, 80}, {0x0a000002, 0x0a000001, 80, 40000}};
+        for (int i = 0; i < flows.length; i++) {
+            int off = i * FlowKeyLayout.SIZE;
+            b.order(ByteOrder.BIG_ENDIAN).putInt(off + FlowKeyLayout.SADDR, flows[i][0]).putInt(off + FlowKeyLayout.DADDR, flows[i][1]);
+            b.order(ByteOrder.nativeOrder()).putShort(off + FlowKeyLayout.SPORT, (short) flows[i][2])
+                    .putShort(off + FlowKeyLayout.DPORT, (short) flows[i][3]).putShort(off + FlowKeyLayout.FAMILY, (short) 2);
+        }
+        byte[] k0 = new byte[FlowKeyLayout.SIZE];
+        byte[] k1 = new byte[FlowKeyLayout.SIZE];
+        b.get(0, k0).get(FlowKeyLayout.SIZE, k1);
+        assertTrue(FlowKeyLayout.Cache.slotOf(k0) != FlowKeyLayout.Cache.slotOf(k1), "the two directions use two slots");
+        FlowKeyLayout.Cache cache = new FlowKeyLayout.Cache();
+        FlowKeyLayout.Flow f0 = cache.decode(b, 0);
+        FlowKeyLayout.Flow f1 = cache.decode(b, FlowKeyLayout.SIZE);
+        assertEquals("10.0.0.1:40000->10.0.0.2:80", f0.label());
+        assertEquals("10.0.0.2:80->10.0.0.1:40000", f1.label());
+        for (int round = 0; round < 3; round++) {
+            assertSame(f0, cache.decode(b, 0), "served from the cache, round " + round);
+            assertSame(f1, cache.decode(b, FlowKeyLayout.SIZE), "served from the cache, round " + round);
+        }
+        b.putShort(FlowKeyLayout.SPORT, (short) 40001); // a new flow in place of the first: decoded afresh
+        assertEquals("10.0.0.1:40001->10.0.0.2:80", cache.decode(b, 0).label());
     }
 
     @Test

@@ -69,10 +69,34 @@ public final class ConsoleSink implements EventSink {
                     suppressed++;
                 }
             } else {
-                counts.merge(e.type(), 1L, Long::sum);
-                latest.put(e.type(), e);
+                summarised(e);
             }
         }
+        flushRun();
+    }
+
+    // summary mode counts runs of one type (a batch is mostly one type) and updates the maps once per run
+    private String runType;
+    private Event runLatest;
+    private long runCount;
+
+    private void summarised(Event e) {
+        if (!e.type().equals(runType)) {
+            flushRun();
+            runType = e.type();
+        }
+        runLatest = e;
+        runCount++;
+    }
+
+    private void flushRun() {
+        if (runCount > 0) {
+            counts.merge(runType, runCount, Long::sum);
+            latest.put(runType, runLatest);
+        }
+        runType = null;
+        runLatest = null;
+        runCount = 0;
     }
 
     /** Ends an interval: prints the summary lines (or the count of suppressed lines). */

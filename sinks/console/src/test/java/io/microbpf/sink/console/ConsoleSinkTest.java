@@ -54,6 +54,24 @@ class ConsoleSinkTest {
     }
 
     @Test
+    void summaryModeCountsInterleavedTypesWithinABatchAndKeepsTheLatestOfEach() {
+        ConsoleSink sink = new ConsoleSink(out, new ConsoleSink.Settings("summary", 1000, Set.of(), 50));
+        String[] types = {"a", "b", "a", "a", "b", "c", "a"};
+        List<Event> batch = new ArrayList<>();
+        for (int i = 0; i < types.length; i++) {
+            batch.add(new E(types[i], i, types[i] + " #" + i));
+        }
+        sink.deliver(batch);
+        sink.deliver(List.of(new E("b", 99, "b #99")));
+        sink.tick(0);
+        List<String> lines = lines();
+        assertEquals(3, lines.size(), lines.toString());
+        assertTrue(lines.get(0).matches(".*] a\\s+4 in 1000ms  latest: a #6"), lines.get(0));
+        assertTrue(lines.get(1).matches(".*] b\\s+3 in 1000ms  latest: b #99"), lines.get(1));
+        assertTrue(lines.get(2).matches(".*] c\\s+1 in 1000ms  latest: c #5"), lines.get(2));
+    }
+
+    @Test
     void eventsModePrintsEachEventUpToTheCapAndCountsTheRest() {
         ConsoleSink sink = new ConsoleSink(out, new ConsoleSink.Settings("events", 1000, Set.of(), 10));
         sink.deliver(flood("tcp.connection", 25));
