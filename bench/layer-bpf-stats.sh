@@ -5,18 +5,21 @@
 # hook; cgroup_skb on the cgroup v2 root), sets kernel.bpf_stats_enabled=1, runs iperf3 over a veth
 # pair between two namespaces (lat-st-a -> lat-st-b) and prints, per program: calls, calls/s,
 # ns/call, BPF ms; and the programs' share of the busy CPU time. Knobs stay as loaded (all zero:
-# histogram mode, per-flow histograms on).
+# histogram mode, per-flow histograms on) unless --knobs sets them.
 #
-# usage: bench/layer-bpf-stats.sh [--seconds S] [--reps N] OBJ:PROG,PROG,... [OBJ:PROG,...]
+# usage: bench/layer-bpf-stats.sh [--seconds S] [--reps N] [--knobs E,S,F] OBJ:PROG,PROG,... [OBJ:PROG,...]
+#   --knobs E,S,F  write struct layer_knobs {events=E, sample_every=S, flows_off=F} into every loaded
+#                  object's "knobs" map before the runs (e.g. 0,0,1: histogram mode, no per-flow histograms)
 #   e.g. bench/layer-bpf-stats.sh probes-rx/target/classes/bpf/rx.bpf.o:rx_mac_tp_btf,rx_ip_tp_btf,...
 # Needs root, iperf3, jq, bpftool, clang/cc + libbpf-dev (builds layer_attach when missing).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-secs=5 reps=1 specs=()
+secs=5 reps=1 specs=() knobs=
 while [ $# -gt 0 ]; do
   case $1 in
     --seconds) secs=$2; shift ;;
     --reps) reps=$2; shift ;;
+    --knobs) knobs=$2; shift ;;
     *) specs+=("$1") ;;
   esac
   shift
@@ -52,6 +55,15 @@ for s in "${specs[@]}"; do
   grep -q attached "$fifo.out" || { echo "attach failed: $(cat "$fifo.out")" >&2; exit 1; }
 done
 ids=$(comm -13 <(echo "$before") <(bpftool prog show -j | jq -r '.[].id' | sort) | paste -sd, -)
+if [ -n "$knobs" ]; then
+  IFS=, read -r k_ev k_se k_fo <<<"$knobs"
+  le32() { printf '%d %d %d %d ' $(( $1 & 255 )) $(( ($1 >> 8) & 255 )) $(( ($1 >> 16) & 255 )) $(( ($1 >> 24) & 255 )); }
+  for m in $(bpftool prog show -j | jq -r --argjson ids "[$ids]" '.[] | select(.id as $i | $ids | index($i)) | .map_ids[]?' | sort -u); do
+    [ "$(bpftool map show id "$m" -j | jq -r .name)" = knobs ] || continue
+    bpftool map update id "$m" key 0 0 0 0 value $(le32 "$k_ev") $(le32 "$k_se") $(le32 "$k_fo") 0 0 0 0
+    echo "knobs map $m: events=$k_ev sample_every=$k_se flows_off=$k_fo"
+  done
+fi
 snap() { bpftool prog show -j | jq -r --argjson ids "[$ids]" '.[] | select(.id as $i | $ids | index($i)) | "\(.id) \(.name) \(.run_cnt // 0) \(.run_time_ns // 0)"'; }
 busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
 sysctl -qw kernel.bpf_stats_enabled=1
