@@ -91,7 +91,8 @@ class ShellCommandsTest {
         stop.out = out;
         stop.execute();
         assertEquals(ProbeState.STOPPED, ack.state);
-        assertEquals("probe ack running\nprobe ack stopped\n", bytes.toString());
+        assertEquals("probe ack running\nprobe ack stopped (until probe-start; configuration changes do not start it)\n",
+                bytes.toString());
     }
 
     @Test

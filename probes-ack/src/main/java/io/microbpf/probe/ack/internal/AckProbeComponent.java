@@ -109,7 +109,7 @@ public class AckProbeComponent extends BpfProbe<AckProbeComponent.Settings> impl
 
     @Deactivate
     public void deactivate() {
-        stop();
+        release();
     }
 
     @Override
