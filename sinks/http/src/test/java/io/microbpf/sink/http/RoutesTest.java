@@ -60,6 +60,8 @@ class RoutesTest {
             JsonNode f = JSON.readTree(body(flows));
             assertEquals(2, f.get("total").asInt());
             assertEquals(1, f.get("flows").size());
+            assertEquals(42, f.get("evictedFlows").asLong());
+            assertEquals(3, f.get("socketStorageFailedFlows").asLong());
             assertEquals(300, f.get("flows").get(0).get("bytesSent").asLong(), "largest first");
             HttpURLConnection bad = get(server.base() + "/api/flows?sort=nonsense", null);
             assertEquals(400, bad.getResponseCode());
