@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.microbpf.api.Dispatcher;
 import io.microbpf.api.Event;
+import io.microbpf.api.SinkStats;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.HttpURLConnection;
@@ -14,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The URL space over real HTTP (JDK server adapter): status codes, auth, the event stream's type filter. */
@@ -43,6 +46,23 @@ class RoutesTest {
 
     static String body(HttpURLConnection c) throws Exception {
         return new String((c.getResponseCode() < 400 ? c.getInputStream() : c.getErrorStream()).readAllBytes(), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void apiSinksCarriesEachSinksOwnCounters() throws Exception {
+        TestSources s = new TestSources();
+        s.dispatcher = new Dispatcher() {
+            public void publish(List<Event> batch) {}
+            public List<SinkStats> sinkStats() {
+                return List.of(new SinkStats("file", 5, 0, 0, 0, null, null, Map.of("longLines", 2L)),
+                        new SinkStats("console", 7, 0, 0, 0, null));
+            }
+            public long publishedEvents() { return 12; }
+        };
+        JsonNode sinks = JSON.readTree(new Api(JSON, s).sinks());
+        assertEquals("file", sinks.get(0).get("name").asText());
+        assertEquals(2, sinks.get(0).get("counters").get("longLines").asLong(), sinks.toString());
+        assertEquals(0, sinks.get(1).get("counters").size(), "a sink without counters: " + sinks);
     }
 
     @Test
