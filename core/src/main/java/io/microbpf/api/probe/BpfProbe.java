@@ -259,7 +259,7 @@ public abstract class BpfProbe<C> implements Probe {
     @Override
     public synchronized void stop() {
         stoppedByUser = true;
-        problem = null;
+        problem = common.enabled() ? null : disabledProblem();
         Running r = running;
         running = null;
         if (r != null) {

@@ -156,6 +156,21 @@ class BpfProbeStopKernelTest {
     }
 
     @Test
+    void aDisabledProbeTheUserStopsNeedsBothEnabledAndStart() {
+        probe.applyConfig(Map.of("enabled", "false", "tag", "1"));
+        assertStopped(DISABLED);
+
+        probe.stop();
+        assertStopped(BpfProbe.STOPPED_BY_USER + "; " + DISABLED);
+
+        probe.applyConfig(Map.of("enabled", "true", "tag", "8"));
+        assertStopped(BpfProbe.STOPPED_BY_USER);
+
+        probe.start();
+        assertRunningWith(8);
+    }
+
+    @Test
     void releaseAtDeactivateIsNotTheUsersStop() {
         probe.applyConfig(Map.of("tag", "1"));
         probe.stop();
