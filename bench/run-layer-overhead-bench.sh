@@ -185,7 +185,9 @@ set_config() {
     return
   fi
   floor_stop
-  # a configuration update also starts a stopped probe (BpfProbe.applyConfig); probe-start is then a no-op
+  # a probe stopped by probe-stop takes the configuration update but stays stopped (BpfProbe.applyConfig):
+  # probe-start attaches it with the new mode; the pause lets ConfigAdmin deliver the update first
+  # (if it comes later, the running probe switches the mode live)
   agent_cmd "config:property-set -p io.microbpf.probe.rx mode $want" "config:property-set -p io.microbpf.probe.tx mode $want" >/dev/null
   sleep 1
   probe_out=$(agent_cmd 'microbpf:probe-start rx' 'microbpf:probe-start tx' 'microbpf:probe-list')

@@ -91,7 +91,9 @@ struct {
 	__type(value, struct flow_hot);
 } hot SEC(".maps");
 
-/* flows whose socket-local storage could not be created (GFP_ATOMIC failure): counters stay 0 */
+/* flows whose socket-local storage could not be created (GFP_ATOMIC failure, or the socket's option
+ * memory, which sk_storage is charged to, at net.core.optmem_max): counters stay 0. Read by user space
+ * (FlowTable.socketStorageFailedFlows: microbpf:flows, /api/flows, /metrics). */
 __u64 hot_create_failed = 0;
 
 /* Copies a flow's hot counters into its LRU entry. A counter is copied only once its hook has

@@ -1,6 +1,7 @@
 package io.microbpf.api;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * Whiteboard service: register an implementation in the OSGi service registry and the core
@@ -29,5 +30,15 @@ public interface EventSink {
      */
     default String problem() {
         return null;
+    }
+
+    /**
+     * The sink's own counters, name to value in the order to show them (e.g. the file sink's
+     * {@code longLines}), which {@code sink-list} prints after the dispatcher's. Names are camelCase and
+     * carry their unit where they have one ({@code paddingBytes}). Called from other threads than
+     * {@link #deliver}'s, so it must not wait for a delivery. The default: none.
+     */
+    default Map<String, Long> counters() {
+        return Map.of();
     }
 }

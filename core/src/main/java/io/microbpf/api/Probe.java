@@ -27,9 +27,16 @@ public interface Probe {
     /** One clear line saying why the probe is not running, or {@code null}. */
     String problem();
 
-    /** Loads and attaches; on failure the state becomes FAILED and {@link #problem()} says why. */
+    /**
+     * Loads and attaches with the latest configuration; on failure the state becomes FAILED and
+     * {@link #problem()} says why. Ends a {@link #stop()}. A probe its configuration disables stays
+     * STOPPED and {@link #problem()} says so.
+     */
     void start();
 
-    /** Detaches and releases every kernel object, mmap and thread the probe holds. Idempotent. */
+    /**
+     * Detaches and releases every kernel object, mmap and thread the probe holds. Idempotent. The probe
+     * stays stopped until {@link #start()}: configuration changes are applied but do not start it.
+     */
     void stop();
 }

@@ -31,7 +31,15 @@ import org.slf4j.LoggerFactory;
  * batches; applies configuration live.
  *
  * <p>Owner of everything it opens: the BPF object (programs, maps, links), the ring buffer mmap and
- * its reader thread. {@link #stop()} releases all of them; a DS component calls it on deactivate.
+ * its reader thread. {@link #stop()} releases all of them; a DS component calls {@link #release()} on
+ * deactivate.
+ *
+ * <p>Whether it runs: a probe runs when its configuration is valid and enabled and nobody stopped it.
+ * {@link #stop()} (the user's {@code probe-stop}) is remembered: a configuration change is then
+ * validated and kept but does not start the probe; {@link #start()} (the user's {@code probe-start})
+ * starts it with the latest configuration. {@code enabled=false} stops it and {@code enabled=true}
+ * starts it again, unless the user stopped it. A probe that failed on a bad configuration starts
+ * when a good one arrives. {@link #problem()} says which of these holds a probe back.
  *
  * @param <C> the probe's own settings, parsed from its configuration (must implement equals)
  */
@@ -50,6 +58,8 @@ public abstract class BpfProbe<C> implements Probe {
     private CommonConfig common = new CommonConfig(true, 4 << 20, 4096);
     private volatile C config; // read by the reader thread without the probe's lock
     private Running running;
+    /** Set by {@link #stop()}, cleared by {@link #start()}: configuration changes do not start the probe. */
+    private volatile boolean stoppedByUser;
     private long eventsBefore;
     private long lostBefore;
 
@@ -106,9 +116,14 @@ public abstract class BpfProbe<C> implements Probe {
         return config;
     }
 
+    /** {@link #problem()} of a probe stopped by {@link #stop()} (the shell's {@code probe-stop}). */
+    public static final String STOPPED_BY_USER = "stopped by probe-stop (until probe-start)";
+
     /**
      * Applies a configuration: an invalid one is rejected whole (one message; the probe keeps its
-     * previous settings and state); a valid one starts, restarts or stops the probe as needed.
+     * previous settings and state); a valid one starts, restarts or stops the probe as needed, except
+     * that a probe stopped by {@link #stop()} only takes the settings and stays stopped until
+     * {@link #start()}.
      */
     public synchronized void applyConfig(Map<String, ?> props) {
         ConfigReader r = new ConfigReader(pid, props);
@@ -122,7 +137,7 @@ public abstract class BpfProbe<C> implements Probe {
         } catch (ConfigException e) {
             problem = e.getMessage() + (config == null ? "" : " (keeping the previous configuration)");
             log.error("{}", problem);
-            if (config == null) {
+            if (config == null && !stoppedByUser) {
                 state = ProbeState.FAILED;
             }
             return;
@@ -131,20 +146,49 @@ public abstract class BpfProbe<C> implements Probe {
         common = newCommon;
         config = newConfig;
         if (!common.enabled()) {
-            stop();
-            problem = "disabled in configuration (enabled=false)";
+            if (running != null) {
+                log.info("probe {}: disabled in configuration, stopping", id);
+            }
+            stopKeepingUserStop();
+            problem = disabledProblem();
+        } else if (stoppedByUser) {
+            problem = null;
+            log.info("probe {}: configuration applied; it stays stopped (probe-stop) until probe-start", id);
         } else if (running == null) {
             start();
         } else if (changed) {
             log.info("probe {}: configuration changed, restarting", id);
-            stop();
+            stopKeepingUserStop();
             start();
         }
     }
 
+    /** {@link #stop()} for the configuration's sake: does not count as the user's stop. */
+    private void stopKeepingUserStop() {
+        boolean byUser = stoppedByUser;
+        stop();
+        stoppedByUser = byUser;
+    }
+
+    private String disabledProblem() {
+        return "disabled in configuration (enabled=false in " + pid + ")";
+    }
+
+    /**
+     * Loads and attaches with the latest configuration, and ends a {@link #stop()}: configuration
+     * changes start and restart the probe again. A probe its configuration disables is not started
+     * ({@link #problem()} says so); it starts when {@code enabled=true} arrives.
+     */
     @Override
     public synchronized void start() {
+        stoppedByUser = false;
         if (running != null) {
+            return;
+        }
+        if (!common.enabled()) {
+            problem = disabledProblem();
+            state = ProbeState.STOPPED;
+            log.warn("probe {} not started: {}", id, problem);
             return;
         }
         problem = null;
@@ -207,8 +251,15 @@ public abstract class BpfProbe<C> implements Probe {
         }
     }
 
+    /**
+     * Detaches and releases everything (see {@link Probe#stop()}) and keeps the probe stopped:
+     * configuration changes are applied but do not start it until {@link #start()}. A subclass that
+     * overrides it must call it; the base class also calls it to restart or disable the probe.
+     */
     @Override
     public synchronized void stop() {
+        stoppedByUser = true;
+        problem = common.enabled() ? null : disabledProblem();
         Running r = running;
         running = null;
         if (r != null) {
@@ -218,6 +269,15 @@ public abstract class BpfProbe<C> implements Probe {
             log.info("probe {} stopped", id);
         }
         state = ProbeState.STOPPED;
+    }
+
+    /**
+     * {@link #stop()} at the end of a component's life (DS deactivate, bundle stop): releases the same,
+     * but is not the user's stop, so a later activation of this instance starts from its configuration.
+     */
+    public synchronized void release() {
+        stop();
+        stoppedByUser = false;
     }
 
     private void fail(String why) {
@@ -246,9 +306,17 @@ public abstract class BpfProbe<C> implements Probe {
         return hooks;
     }
 
+    /**
+     * Why the probe is not running (or, while running, a configuration it rejected); a probe the user
+     * stopped says {@link #STOPPED_BY_USER} first, then anything else that holds it back.
+     */
     @Override
     public String problem() {
-        return problem;
+        String p = problem;
+        if (stoppedByUser && state != ProbeState.RUNNING) {
+            return p == null ? STOPPED_BY_USER : STOPPED_BY_USER + "; " + p;
+        }
+        return p;
     }
 
     @Override

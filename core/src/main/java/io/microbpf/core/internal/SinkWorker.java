@@ -5,6 +5,7 @@ import io.microbpf.api.EventSink;
 import io.microbpf.api.SinkStats;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -146,7 +147,17 @@ final class SinkWorker implements AutoCloseable {
 
     SinkStats stats() {
         return new SinkStats(name, delivered.get(), dropped.get(), failed.get(), Math.max(0, queuedEvents.get()), lastError,
-                problem());
+                problem(), counters());
+    }
+
+    /** The sink's own counters; when {@code counters()} throws: none, and the exception as the last error. */
+    private Map<String, Long> counters() {
+        try {
+            return sink.counters();
+        } catch (RuntimeException e) {
+            lastError = "counters() threw " + e;
+            return Map.of();
+        }
     }
 
     private String problem() {

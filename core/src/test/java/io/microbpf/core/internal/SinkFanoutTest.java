@@ -7,7 +7,9 @@ import io.microbpf.api.Event;
 import io.microbpf.api.EventSink;
 import io.microbpf.api.SinkStats;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -157,6 +159,44 @@ class SinkFanoutTest {
         assertEquals(50, stats("throwing").failed());
         assertEquals("java.lang.IllegalStateException: disk on fire", stats("throwing").lastError());
         assertEquals(50, settled("fast", 50).delivered());
+    }
+
+    /** A sink that takes everything and reports {@code counters} (a {@code null} supplier: the default). */
+    static EventSink counting(String name, java.util.function.Supplier<Map<String, Long>> counters) {
+        return new EventSink() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public void deliver(List<Event> batch) {}
+
+            @Override
+            public Map<String, Long> counters() {
+                return counters == null ? EventSink.super.counters() : counters.get();
+            }
+        };
+    }
+
+    @Test
+    void sinkStatsCarryTheSinksOwnCountersAndAThrowingCountersIsTheLastError() {
+        fanout.addSink(counting("plain", null));
+        fanout.addSink(counting("counting", () -> {
+            Map<String, Long> c = new LinkedHashMap<>();
+            c.put("longLines", 3L);
+            c.put("paddingBytes", 4096L);
+            return c;
+        }));
+        fanout.addSink(counting("broken", () -> {
+            throw new IllegalStateException("no counters today");
+        }));
+        assertEquals(Map.of(), stats("plain").counters());
+        assertEquals(List.of("longLines", "paddingBytes"), List.copyOf(stats("counting").counters().keySet()), "the sink's order");
+        assertEquals(Map.of("longLines", 3L, "paddingBytes", 4096L), stats("counting").counters());
+        SinkStats broken = stats("broken");
+        assertEquals(Map.of(), broken.counters());
+        assertEquals("counters() threw java.lang.IllegalStateException: no counters today", broken.lastError());
     }
 
     @Test

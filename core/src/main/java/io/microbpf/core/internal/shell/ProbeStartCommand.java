@@ -12,7 +12,7 @@ import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 
 @Service
-@Command(scope = "microbpf", name = "probe-start", description = "Loads and attaches a probe")
+@Command(scope = "microbpf", name = "probe-start", description = "Loads and attaches a probe with its latest configuration (ends a probe-stop)")
 public class ProbeStartCommand implements Action {
     @Reference
     ProbeRegistry registry;

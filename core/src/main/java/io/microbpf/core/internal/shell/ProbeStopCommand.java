@@ -11,7 +11,7 @@ import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 
 @Service
-@Command(scope = "microbpf", name = "probe-stop", description = "Detaches a probe and releases its kernel objects")
+@Command(scope = "microbpf", name = "probe-stop", description = "Detaches a probe and releases its kernel objects; it stays stopped until probe-start, whatever its configuration says")
 public class ProbeStopCommand implements Action {
     @Reference
     ProbeRegistry registry;
@@ -26,7 +26,7 @@ public class ProbeStopCommand implements Action {
     public Object execute() {
         Probe p = ProbeLookup.find(registry, id);
         p.stop();
-        out.println("probe " + id + " stopped");
+        out.println("probe " + id + " stopped (until probe-start; configuration changes do not start it)");
         return null;
     }
 }

@@ -14,7 +14,9 @@ import io.microbpf.api.SinkStats;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -91,7 +93,8 @@ class ShellCommandsTest {
         stop.out = out;
         stop.execute();
         assertEquals(ProbeState.STOPPED, ack.state);
-        assertEquals("probe ack running\nprobe ack stopped\n", bytes.toString());
+        assertEquals("probe ack running\nprobe ack stopped (until probe-start; configuration changes do not start it)\n",
+                bytes.toString());
     }
 
     @Test
@@ -112,7 +115,8 @@ class ShellCommandsTest {
             public void publish(List<Event> batch) { }
             public List<SinkStats> sinkStats() {
                 return List.of(new SinkStats("console", 100, 7, 2, 1, "java.io.IOException: broken pipe"),
-                        new SinkStats("file", 5, 0, 3, 0, null, "disk full writing /x/events.jsonl"));
+                        new SinkStats("file", 5, 0, 3, 0, null, "disk full writing /x/events.jsonl",
+                                Map.of("longLines", 2L)));
             }
             public long publishedEvents() { return 110; }
         };
@@ -124,6 +128,13 @@ class ShellCommandsTest {
         assertTrue(text.contains("console") && text.contains("100") && text.contains("7") && text.contains("broken pipe"), text);
         assertTrue(text.lines().anyMatch(l -> l.startsWith("console") && l.contains(" ok ")), text);
         assertTrue(text.lines().anyMatch(l -> l.startsWith("file") && l.contains("failed: disk full writing /x/events.jsonl")), text);
+        assertTrue(text.lines().anyMatch(l -> l.startsWith("file") && l.contains("| longLines=2 ")), text);
+        assertTrue(text.lines().anyMatch(l -> l.startsWith("console") && l.contains("| - ")), "a sink without counters: " + text);
+        Map<String, Long> ordered = new LinkedHashMap<>();
+        ordered.put("longLines", 2L);
+        ordered.put("rotations", 0L);
+        ordered.put("paddingBytes", 641L);
+        assertEquals("longLines=2 rotations=0 paddingBytes=641", SinkListCommand.counters(ordered), "in the sink's order");
         bytes.reset();
         StatsCommand stats = new StatsCommand();
         stats.dispatcher = dispatcher;

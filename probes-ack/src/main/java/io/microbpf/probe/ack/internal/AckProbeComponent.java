@@ -67,10 +67,25 @@ public class AckProbeComponent extends BpfProbe<AckProbeComponent.Settings> impl
             new HookCandidate("send_tp_btf", AttachKind.TP_BTF, "tp_btf/sock_send_length"),
             new HookCandidate("send_tracepoint", AttachKind.TRACEPOINT, "tracepoint/sock/sock_send_length"));
 
-    /** What the last snapshot saw, published as one value so readers never mix two snapshots. */
-    private record Snapshot(List<TcpFlowEvent> flows, long evicted) {}
+    /**
+     * What the last snapshot saw, published as one value so readers never mix two snapshots.
+     *
+     * @param evicted flows evicted from the {@code flows} LRU map
+     * @param storageFailed flows whose {@code hot} socket-local storage could not be created
+     */
+    private record Snapshot(List<TcpFlowEvent> flows, long evicted, long storageFailed) {}
 
-    private volatile Snapshot last = new Snapshot(List.of(), 0);
+    /**
+     * The kernel's counters in {@code ack.bpf.c}'s {@code .bss}, each a {@code __u64} found by name in
+     * the object's BTF: flows inserted into and deleted from the {@code flows} map (evictions are the
+     * difference less the live flows), and flows whose {@code hot} storage could not be created.
+     */
+    static final String FLOWS_INSERTED = "flows_inserted";
+    static final String FLOWS_DELETED = "flows_deleted";
+    static final String HOT_CREATE_FAILED = "hot_create_failed";
+    static final List<String> BSS_COUNTERS = List.of(FLOWS_INSERTED, FLOWS_DELETED, HOT_CREATE_FAILED);
+
+    private volatile Snapshot last = new Snapshot(List.of(), 0, 0);
     private long nextSnapshotNs;
     private boolean refresher = true;
     /**
@@ -84,6 +99,7 @@ public class AckProbeComponent extends BpfProbe<AckProbeComponent.Settings> impl
     private boolean mergerWarned;
     private Btf.Var insertedVar;
     private Btf.Var deletedVar;
+    private Btf.Var hotCreateFailedVar;
 
     /** Flows read per system call when taking a snapshot (BPF_MAP_LOOKUP_BATCH). */
     private static final int SNAPSHOT_BATCH_ENTRIES = 1024;
@@ -109,7 +125,7 @@ public class AckProbeComponent extends BpfProbe<AckProbeComponent.Settings> impl
 
     @Deactivate
     public void deactivate() {
-        stop();
+        release();
     }
 
     @Override
@@ -192,13 +208,15 @@ public class AckProbeComponent extends BpfProbe<AckProbeComponent.Settings> impl
         });
         out.addAll(live);
         if (insertedVar == null) {
-            insertedVar = obj.btf().datasecVar(".bss", "flows_inserted");
-            deletedVar = obj.btf().datasecVar(".bss", "flows_deleted");
+            insertedVar = obj.btf().datasecVar(".bss", FLOWS_INSERTED);
+            deletedVar = obj.btf().datasecVar(".bss", FLOWS_DELETED);
+            hotCreateFailedVar = obj.btf().datasecVar(".bss", HOT_CREATE_FAILED);
         }
         byte[] bss = obj.map(".bss").lookup(new byte[4]);
         long inserted = Bytes.u64At(bss, insertedVar.offset());
         long deleted = Bytes.u64At(bss, deletedVar.offset());
-        last = new Snapshot(List.copyOf(live), Math.max(0, inserted - deleted - live.size()));
+        last = new Snapshot(List.copyOf(live), Math.max(0, inserted - deleted - live.size()),
+                Bytes.u64At(bss, hotCreateFailedVar.offset()));
     }
 
     @Override
@@ -206,9 +224,10 @@ public class AckProbeComponent extends BpfProbe<AckProbeComponent.Settings> impl
         super.stop();
         closeMerger();
         mergerWarned = false;
-        last = new Snapshot(List.of(), last.evicted());
+        last = new Snapshot(List.of(), last.evicted(), last.storageFailed());
         insertedVar = null;
         deletedVar = null;
+        hotCreateFailedVar = null;
         nextSnapshotNs = 0;
         refresher = true;
     }
@@ -229,6 +248,11 @@ public class AckProbeComponent extends BpfProbe<AckProbeComponent.Settings> impl
     @Override
     public long evictedFlows() {
         return last.evicted();
+    }
+
+    @Override
+    public long socketStorageFailedFlows() {
+        return last.storageFailed();
     }
 
     /** Live flows and evictions of the same snapshot. */

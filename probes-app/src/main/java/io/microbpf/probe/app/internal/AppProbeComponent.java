@@ -110,7 +110,7 @@ public class AppProbeComponent extends BpfProbe<AppProbeComponent.Settings> impl
 
     @Deactivate
     public void deactivate() {
-        stop();
+        release();
     }
 
     /**

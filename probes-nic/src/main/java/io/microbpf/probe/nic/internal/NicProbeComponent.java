@@ -95,7 +95,7 @@ public class NicProbeComponent extends BpfProbe<NicProbeComponent.Settings> {
 
     @Deactivate
     public void deactivate() {
-        stop();
+        release();
     }
 
     @Override

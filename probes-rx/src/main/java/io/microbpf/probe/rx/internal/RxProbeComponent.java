@@ -95,7 +95,7 @@ public class RxProbeComponent extends LayerLatencyProbe {
 
     @Deactivate
     public void deactivate() {
-        stop();
+        release();
     }
 
     @Override

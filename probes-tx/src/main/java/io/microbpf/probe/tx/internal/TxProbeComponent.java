@@ -97,7 +97,7 @@ public class TxProbeComponent extends LayerLatencyProbe {
 
     @Deactivate
     public void deactivate() {
-        stop();
+        release();
     }
 
     @Override

@@ -20,7 +20,9 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.LongSupplier;
 import java.util.zip.GZIPOutputStream;
@@ -71,8 +73,9 @@ public final class FileSink implements EventSink, AutoCloseable {
     private final PageLayout layout;
     private final boolean pad;
     private final int maxPagesPerWrite;
-    private long paddingBytes;
-    private long longLines;
+    /* counters: written under the sink's lock, read without it (counters() must not wait for a write) */
+    private volatile long paddingBytes;
+    private volatile long longLines;
     /** Tests wrap the file's writer here to make a write fail part-way. */
     java.util.function.UnaryOperator<PageLayout.PositionalWriter> writeFilter = w -> w;
     private volatile Settings settings;
@@ -83,7 +86,7 @@ public final class FileSink implements EventSink, AutoCloseable {
     private long lastFsyncMs;
     private boolean dirty;
     private volatile String problem;
-    private long rotations;
+    private volatile long rotations;
 
     public FileSink(Settings settings) {
         this(settings, System::currentTimeMillis);
@@ -138,18 +141,31 @@ public final class FileSink implements EventSink, AutoCloseable {
         return s.directory().resolve(s.prefix() + ".jsonl");
     }
 
-    public synchronized long rotations() {
+    public long rotations() {
         return rotations;
     }
 
     /** Spaces written to keep lines inside pages, since this sink was created. */
-    public synchronized long paddingBytes() {
+    public long paddingBytes() {
         return paddingBytes;
     }
 
     /** Lines longer than a page written since this sink was created (not atomic under SIGKILL). */
-    public synchronized long longLines() {
+    public long longLines() {
         return longLines;
+    }
+
+    /**
+     * For {@code sink-list}: {@code longLines} (lines longer than a page, which a SIGKILL can cut),
+     * {@code rotations}, {@code paddingBytes}; since this sink was created. Does not wait for a write.
+     */
+    @Override
+    public Map<String, Long> counters() {
+        Map<String, Long> c = new LinkedHashMap<>();
+        c.put("longLines", longLines);
+        c.put("rotations", rotations);
+        c.put("paddingBytes", paddingBytes);
+        return c;
     }
 
     /** The page size the layout uses (the kernel's, from /proc/self/auxv). */

@@ -128,4 +128,9 @@ public class FileSinkComponent implements EventSink {
     public String problem() {
         return sink.problem();
     }
+
+    @Override
+    public Map<String, Long> counters() {
+        return sink.counters();
+    }
 }

@@ -375,6 +375,9 @@ class FileSinkTest {
             pageBytes = sink.pageBytes();
             sink.deliver(List.of(Sample.of(0), longOne, Sample.of(2)));
             assertEquals(1, sink.longLines());
+            // what sink-list shows, in this order
+            assertEquals(List.of(Map.entry("longLines", 1L), Map.entry("rotations", 0L), Map.entry("paddingBytes", sink.paddingBytes())),
+                    List.copyOf(sink.counters().entrySet()));
         }
         assertEquals(List.of(Sample.of(0), longOne, Sample.of(2)), read(file), "written whole when not killed");
         // what a SIGKILL between two of its page writes leaves: the file cut at a page boundary inside it

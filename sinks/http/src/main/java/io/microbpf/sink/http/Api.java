@@ -83,14 +83,17 @@ public final class Api {
         }
         ObjectNode out = json.createObjectNode();
         long evicted = 0;
+        long storageFailed = 0;
         int total = 0;
         for (FlowTable t : sources.flowTables()) {
             evicted += t.evictedFlows();
+            storageFailed += t.socketStorageFailedFlows();
             total += t.flows().size();
         }
         out.put("available", !sources.flowTables().isEmpty());
         out.put("total", total);
         out.put("evictedFlows", evicted);
+        out.put("socketStorageFailedFlows", storageFailed);
         out.set("flows", json.valueToTree(flows(sources, sort, limit)));
         return json.writeValueAsBytes(out);
     }

@@ -129,9 +129,11 @@ public final class Metrics {
 
     private static void flowMetrics(Sources sources, int maxFlows, List<MetricSnapshot> out) {
         long evicted = 0;
+        long storageFailed = 0;
         int total = 0;
         for (FlowTable t : sources.flowTables()) {
             evicted += t.evictedFlows();
+            storageFailed += t.socketStorageFailedFlows();
             total += t.flows().size();
         }
         List<TcpFlowEvent> flows = Api.flows(sources, null, maxFlows);
@@ -142,6 +144,9 @@ public final class Metrics {
                 .dataPoint(GaugeDataPointSnapshot.builder().value(total - flows.size()).build()).build());
         out.add(CounterSnapshot.builder().name("microbpf_flows_evicted").help("flows evicted from the in-kernel LRU map")
                 .dataPoint(CounterDataPointSnapshot.builder().value(evicted).build()).build());
+        out.add(CounterSnapshot.builder().name("microbpf_flows_socket_storage_failed")
+                .help("flows whose socket-local storage the kernel did not create (their ACK, read, write and RTT counts stay 0)")
+                .dataPoint(CounterDataPointSnapshot.builder().value(storageFailed).build()).build());
         List<Labels> labels = new ArrayList<>();
         List<TcpFlowEvent> unique = new ArrayList<>();
         Set<Labels> seen = new HashSet<>();

@@ -24,6 +24,7 @@ class MetricsTest {
         return new FlowTable() {
             public List<TcpFlowEvent> flows() { return flows; }
             public long evictedFlows() { return 42; }
+            public long socketStorageFailedFlows() { return 3; }
         };
     }
 
@@ -47,6 +48,7 @@ class MetricsTest {
         assertEquals(12.0, v.get("microbpf_flows"));
         assertEquals(7.0, v.get("microbpf_flows_not_exported"));
         assertEquals(42.0, v.get("microbpf_flows_evicted_total"));
+        assertEquals(3.0, v.get("microbpf_flows_socket_storage_failed_total"));
         long series = v.keySet().stream().filter(k -> k.startsWith("microbpf_flow_sent_bytes_total{")).count();
         assertEquals(5, series, "metrics.max.flows bounds the flow series");
         // the five largest (by bytes moved) are flows 7..11

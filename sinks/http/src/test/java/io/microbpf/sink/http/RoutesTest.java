@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.microbpf.api.Dispatcher;
 import io.microbpf.api.Event;
+import io.microbpf.api.SinkStats;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.HttpURLConnection;
@@ -14,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The URL space over real HTTP (JDK server adapter): status codes, auth, the event stream's type filter. */
@@ -46,6 +49,23 @@ class RoutesTest {
     }
 
     @Test
+    void apiSinksCarriesEachSinksOwnCounters() throws Exception {
+        TestSources s = new TestSources();
+        s.dispatcher = new Dispatcher() {
+            public void publish(List<Event> batch) {}
+            public List<SinkStats> sinkStats() {
+                return List.of(new SinkStats("file", 5, 0, 0, 0, null, null, Map.of("longLines", 2L)),
+                        new SinkStats("console", 7, 0, 0, 0, null));
+            }
+            public long publishedEvents() { return 12; }
+        };
+        JsonNode sinks = JSON.readTree(new Api(JSON, s).sinks());
+        assertEquals("file", sinks.get(0).get("name").asText());
+        assertEquals(2, sinks.get(0).get("counters").get("longLines").asLong(), sinks.toString());
+        assertEquals(0, sinks.get(1).get("counters").size(), "a sink without counters: " + sinks);
+    }
+
+    @Test
     void pagesApiAndErrorsAnswerWithTheRightStatus() throws Exception {
         try (TestHttpServer server = new TestHttpServer(routes(new EventStream(), null))) {
             HttpURLConnection page = get(server.base() + "/", null);
@@ -60,6 +80,8 @@ class RoutesTest {
             JsonNode f = JSON.readTree(body(flows));
             assertEquals(2, f.get("total").asInt());
             assertEquals(1, f.get("flows").size());
+            assertEquals(42, f.get("evictedFlows").asLong());
+            assertEquals(3, f.get("socketStorageFailedFlows").asLong());
             assertEquals(300, f.get("flows").get(0).get("bytesSent").asLong(), "largest first");
             HttpURLConnection bad = get(server.base() + "/api/flows?sort=nonsense", null);
             assertEquals(400, bad.getResponseCode());

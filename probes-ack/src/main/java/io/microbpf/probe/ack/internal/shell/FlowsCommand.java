@@ -54,7 +54,8 @@ public class FlowsCommand implements Action {
         }
         t.print(out);
         out.println(shown.size() + " of " + all.size() + " live flows, sorted by " + sort + (ascending ? " ascending" : "")
-                + "; " + table.evictedFlows() + " evicted from the in-kernel map since start");
+                + "; " + table.evictedFlows() + " evicted from the in-kernel map since start"
+                + "; " + table.socketStorageFailedFlows() + " without ACK/read/write/RTT counts (socket storage not created)");
         return null;
     }
 }

@@ -28,6 +28,10 @@ class FlowCommandsTest {
         public long evictedFlows() {
             return 4;
         }
+
+        public long socketStorageFailedFlows() {
+            return 2;
+        }
     };
 
     @Test
@@ -66,7 +70,8 @@ class FlowCommandsTest {
         list.execute();
         String text = bytes.toString();
         assertTrue(text.contains("10.0.0.1:5001") && text.contains("10.0.0.1:5003") && !text.contains("10.0.0.2:5002"), text);
-        assertTrue(text.contains("2 of 3 live flows, sorted by bytesSent; 4 evicted"), text);
+        assertTrue(text.contains("2 of 3 live flows, sorted by bytesSent; 4 evicted from the in-kernel map since start; "
+                + "2 without ACK/read/write/RTT counts (socket storage not created)"), text);
         bytes.reset();
         FlowCommand one = new FlowCommand();
         one.table = TABLE;
