@@ -162,3 +162,27 @@ stats_measure() {
   done <"$log.before"
   stats_gbps=$(gbps "$(jq -r '.end.sum_received.bits_per_second // 0' "$log.json" 2>/dev/null || echo 0)")
 }
+
+# stats VALUES... -> "median min max count" (the values as given; "0 0 0 0" for none)
+stats() {
+  if [ $# -eq 0 ] || [ -z "${1:-}" ]; then echo "0 0 0 0"; return; fi
+  printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%s %s %s %d\n", m, a[1], a[NR], NR }'
+}
+# median_ci VALUES... -> "lo hi coverage%": distribution-free confidence interval of the median from
+# order statistics (sign test): [x(k), x(n-k+1)] with the largest k whose coverage is >= 90 %
+median_ci() {
+  if [ $# -lt 2 ]; then echo "n/a n/a 0"; return; fi
+  printf '%s\n' "$@" | sort -g | awk '
+    { a[NR] = $1 }
+    END {
+      n = NR; best = 0; cov = 0
+      for (k = 1; 2 * k <= n; k++) {
+        tail = 0                                  # P(B <= k-1), B ~ Bin(n, 1/2)
+        for (j = 0; j < k; j++) { c = 1; for (i = 1; i <= j; i++) c = c * (n - j + i) / i; tail += c }
+        tail = tail / 2 ^ n
+        if (1 - 2 * tail >= 0.90) { best = k; cov = 100 * (1 - 2 * tail) }
+      }
+      if (best == 0) { print "n/a n/a 0"; exit }
+      printf "%s %s %.0f\n", a[best], a[n - best + 1], cov
+    }'
+}

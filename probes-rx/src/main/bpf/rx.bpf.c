@@ -230,7 +230,26 @@ static __always_inline int on_tcp_start(struct pkt *p, __u32 l3, __u32 rcv_nxt, 
 		rs->head = tail - RX_RING + 1;
 		layer_stat(RX_STAT_RING_FULL);
 	}
-	rs->segs[tail & (RX_RING - 1)] = seg;
+	/* keep the ring in sequence order: the copy consumes from the head and stops at the first segment
+	 * not yet delivered, so a segment queued behind a later one would be reported delivered late */
+	__u32 pos = tail;
+	bool placed = false;
+	for (int i = 0; i < RX_REORDER_DEPTH; i++) {
+		if (pos == rs->head) {
+			placed = true;
+			break;
+		}
+		struct rx_seg *prev = &rs->segs[(pos - 1) & (RX_RING - 1)];
+		if ((__s32)(prev->seq - seg.seq) <= 0) {
+			placed = true;
+			break;
+		}
+		rs->segs[pos & (RX_RING - 1)] = *prev;
+		pos--;
+	}
+	if (pos != tail)
+		layer_stat(placed ? RX_STAT_REORDERED : RX_STAT_REORDER_DEEP);
+	rs->segs[pos & (RX_RING - 1)] = seg;
 	rs->tail = tail + 1;
 	return 0;
 }

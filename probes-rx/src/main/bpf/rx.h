@@ -23,6 +23,11 @@
 #define RX_STAT_IP_EVICTED 8  /* IP-start entries overwritten before their TCP start (slot reused: packet
                                  dropped or forwarded before TCP, or two packets in flight on one slot) */
 #define RX_STAT_MAC_EVICTED 9 /* MAC stamps overwritten before their IP start */
+#define RX_STAT_REORDERED 10  /* segments that reached TCP start after a later one of their socket (e.g. two
+                                 CPUs' softirqs): put back in sequence order in the socket's ring */
+#define RX_STAT_REORDER_DEEP 11 /* ... that arrived more than RX_REORDER_DEPTH segments late: queued as far back
+                                   as allowed, so reported delivered with the later segment ahead of it */
+#define RX_REORDER_DEPTH 64   /* how far back in the ring a late segment is moved (each step moves one entry) */
 
 /* Direct-mapped per-CPU in-flight tables (log2 of the slots per CPU), kept small on purpose: a
  * slot anywhere in a 64 KiB table cost ~200 ns per access on our VMs (TLB and cache misses), one in

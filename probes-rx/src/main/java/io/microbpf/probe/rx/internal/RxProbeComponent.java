@@ -31,7 +31,7 @@ public class RxProbeComponent extends LayerLatencyProbe {
     public static final List<String> LAYERS_PUBLIC = LAYERS;
     /** rx.h RX_STAT_*, in slot order. */
     static final List<String> STATS = List.of("unmatched.ip-start", "unmatched.tcp-start", "ring-full",
-            "unmatched.copy", "ip.inserted", "ip.consumed", "duplicate", "records", "evicted.ip", "evicted.mac");
+            "unmatched.copy", "ip.inserted", "ip.consumed", "duplicate", "records", "evicted.ip", "evicted.mac", "reordered", "reordered.too-late");
 
     static final AttachPoint MAC_START = AttachPoint.required("rx-mac-start",
             new HookCandidate("rx_mac_fentry", AttachKind.FENTRY, "fentry/eth_type_trans"),
