@@ -195,9 +195,12 @@ set_config() {
   # a probe stopped by probe-stop takes the configuration update but stays stopped (BpfProbe.applyConfig):
   # probe-start attaches it with the new mode; the pause lets ConfigAdmin deliver the update first
   # (if it comes later, the running probe switches the mode live)
-  agent_cmd "config:property-set -p io.microbpf.probe.rx mode $mode" "config:property-set -p io.microbpf.probe.tx mode $mode" \
-    "config:property-set -p io.microbpf.probe.rx events.sample.every $every" \
-    "config:property-set -p io.microbpf.probe.tx events.sample.every $every" >/dev/null
+  # one ConfigAdmin update per PID (config:edit ... config:update): separate property-set calls in quick
+  # succession were seen to lose the second value (the probe kept the previous sampling for a whole run)
+  agent_cmd "config:edit io.microbpf.probe.rx" "config:property-set mode $mode" "config:property-set events.sample.every $every" \
+    "config:update" "config:edit io.microbpf.probe.tx" "config:property-set mode $mode" \
+    "config:property-set events.sample.every $every" "config:update" >/dev/null
+  want_events=$([ "$mode" = events ] && echo 1 || echo 0) want_every=$every
   sleep 1
   probe_out=$(agent_cmd 'microbpf:probe-start rx' 'microbpf:probe-start tx' 'microbpf:probe-list')
   rs=$(probe_field "$probe_out" STATE rx); ts=$(probe_field "$probe_out" STATE tx)
@@ -226,9 +229,18 @@ wait_idle() {
 
 # ---------------------------------------------------------------- one run
 attached() { [ "$1" = histogram ] || [ "$1" = events ] || [ "$1" = sampled ]; }
+# mode_mismatch LATENCY_OUTPUT : empty when both kernel objects run with the configured mode and sampling
+# (the rx./tx.mode.events and .events.sample.every counters of microbpf:latency), else what they run with
+mode_mismatch() {
+  local d applied
+  for d in rx tx; do
+    applied="$(grep -o "$d\.mode\.events=[-0-9]*" <<<"$1" | head -n1 | cut -d= -f2) $(grep -o "$d\.events\.sample\.every=[-0-9]*" <<<"$1" | head -n1 | cut -d= -f2)"
+    [ "$applied" = "$want_events $want_every" ] || { echo "$d ran with mode.events/sample.every '$applied', not '$want_events $want_every'"; return; }
+  done
+}
 # run_one REP CONFIG : sets run_* globals
 run_one() {
-  local rep=$1 cfg=$2 log=$work/run-$1-$2 out s0 s1 s0t s1t i t0 t1 c0 c1 ev0= ev1= lo0= lo1=
+  local rep=$1 cfg=$2 log=$work/run-$1-$2 out s0 s1 s0t s1t i t0 t1 c0 c1 ev0= ev1= lo0= lo1= m=
   run_status=ok run_bps=0 run_retr=0 run_cpu_ms=0 run_cpu_pct=0 run_rss=0 run_ev=- run_lost=- run_evps=- run_bg=- run_wait=- run_snd_cpu=0 run_rcv_cpu=0
   set_config "$cfg"; out=$probe_out
   if [ "$probe_state" != "$cfg" ]; then
@@ -238,6 +250,10 @@ run_one() {
   fi
   if attached "$cfg"; then ev0=$(ev_sum "$out" EVENTS); lo0=$(ev_sum "$out" LOST); fi
   sleep "$settle_s"
+  if attached "$cfg"; then
+    m=$(mode_mismatch "$(agent_cmd 'microbpf:latency')")
+    if [ -n "$m" ]; then run_status="before the run: $m"; return; fi
+  fi
   # the machine's background load (other processes): wait, bounded, until it is idle enough
   wait_idle
 
@@ -255,6 +271,7 @@ run_one() {
     [ "$(probe_field "$out" STATE rx)" = RUNNING ] && [ "$(probe_field "$out" STATE tx)" = RUNNING ] \
       || run_status="probes not RUNNING after the run"
     ev1=$(ev_sum "$out" EVENTS); lo1=$(ev_sum "$out" LOST)
+    m=$(mode_mismatch "$out"); [ -z "$m" ] || run_status="after the run: $m"
     # microbpf:latency after the run (lines outside the probe-list table): kept for the report
     last_latency=$(grep -v '|' <<<"$out" | grep -Ev '^-+\+|^\s*$' || true); last_latency_cfg=$cfg
     if is_uint "${ev0:-x}" && is_uint "${ev1:-x}"; then

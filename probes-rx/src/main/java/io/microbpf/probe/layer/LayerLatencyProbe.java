@@ -85,6 +85,9 @@ public abstract class LayerLatencyProbe extends BpfProbe<LayerLatencyProbe.Setti
     static final int STAT_NEGATIVE = 15;
     private volatile long negative;
     private byte[] appliedKnobs;
+    /** What the kernel object runs with (written into its knobs map): 1 events / 0 histogram, 1-in-N; -1 before. */
+    private volatile long appliedEvents = -1;
+    private volatile long appliedSampleEvery = -1;
     private long nextReadNs;
 
     /**
@@ -145,6 +148,8 @@ public abstract class LayerLatencyProbe extends BpfProbe<LayerLatencyProbe.Setti
         if (!Arrays.equals(knobs, appliedKnobs)) {
             obj.map("knobs").update(new byte[4], knobs);
             appliedKnobs = knobs;
+            appliedEvents = s.events() ? 1 : 0;
+            appliedSampleEvery = s.sampleEvery();
             log.info("probe {}: mode {}, 1-in-{} sampling, per-flow histograms {}", id(), mode(), s.sampleEvery(),
                     s.perFlow() ? "on" : "off");
         }
@@ -281,7 +286,9 @@ public abstract class LayerLatencyProbe extends BpfProbe<LayerLatencyProbe.Setti
 
     /**
      * The kernel's counters (unmatched packets at each boundary, ring overflows, evictions, records):
-     * how much of the traffic the histograms could not key, shown under the latency table.
+     * how much of the traffic the histograms could not key, shown under the latency table; and the
+     * mode the kernel object runs with ({@code <dir>.mode.events} 1 or 0, {@code <dir>.events.sample.every};
+     * -1 before the reader's first tick).
      */
     @Override
     public Map<String, Long> counters() {
@@ -292,6 +299,9 @@ public abstract class LayerLatencyProbe extends BpfProbe<LayerLatencyProbe.Setti
         }
         c.put(direction.toLowerCase() + ".negative", negative);
         r.live().forEach((m, n) -> c.put(direction.toLowerCase() + ".live." + m, n));
+        // the mode the kernel object runs with (a configuration update takes effect on the reader's next tick)
+        c.put(direction.toLowerCase() + ".mode.events", appliedEvents);
+        c.put(direction.toLowerCase() + ".events.sample.every", appliedSampleEvery);
         c.putAll(derivedCounters(r.stats(), r.live()));
         return c;
     }
@@ -306,6 +316,8 @@ public abstract class LayerLatencyProbe extends BpfProbe<LayerLatencyProbe.Setti
         super.stop();
         running = false;
         appliedKnobs = null;
+        appliedEvents = -1;
+        appliedSampleEvery = -1;
         nextReadNs = 0;
         raw = Raw.empty(layers.size(), statNames.size());
         baseline = null;

@@ -193,11 +193,15 @@ class TxProbeKernelTest {
         long before = series(tx, "TX-MAC", f1).count();
         assertTrue(before > 0);
         assertTrue(publisher.events().isEmpty(), "histogram mode publishes no records");
+        assertEquals(0L, tx.counters().get("tx.mode.events"), "the kernel object runs in histogram mode");
 
         tx.applyConfig(Map.of("mode", "events", "events.sample.every", "4"));
         rx.applyConfig(Map.of("mode", "events", "events.sample.every", "4"));
         assertEquals("events", tx.mode());
         Thread.sleep(400);
+        assertEquals(1L, tx.counters().get("tx.mode.events"), "applied to the kernel object: " + tx.counters());
+        assertEquals(4L, tx.counters().get("tx.events.sample.every"), tx.counters().toString());
+        assertEquals(4L, rx.counters().get("rx.events.sample.every"), rx.counters().toString());
         Transfer.Result e1 = Transfer.run(net, false, 21222, 4L << 20, 64 << 10, 64 << 10, 0, 0);
         Thread.sleep(600);
         assertEquals(before, series(tx, "TX-MAC", f1).count(), "no reload: the first flow's series is still there");
