@@ -6,25 +6,27 @@
 # that used CPU, the records read (probe-list EVENTS delta of rx + tx) and the agent's CPU per record.
 # A tool for work on the Java side of events mode; the throughput benchmark is run-layer-overhead-bench.sh.
 #
-# usage: bench/run-agent-record-cost.sh [--reps N] [--seconds S] [--sample N]
+# usage: bench/run-agent-record-cost.sh [--reps N] [--seconds S] [--sample N] [--dist TAR]
 #   --sample N  events.sample.every of both probes (default 1: every packet)
+#   --dist TAR  the distribution tarball to run (default: distribution/target's; e.g. a saved earlier build)
 # Needs root, the built distribution (mvn -B -q install -DskipTests), a Java 17 JDK, iperf3, jq.
 # Run it under `flock /tmp/microbpf-bench.lock` on shared machines. Agent SSH port 18121 (REC_SSH_PORT).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd); root=$(cd "$here/.." && pwd)
-reps=3 secs=10 sample=1 port=21991 ssh_port=${REC_SSH_PORT:-18121}
+reps=3 secs=10 sample=1 port=21991 tar= ssh_port=${REC_SSH_PORT:-18121}
 while [ $# -gt 0 ]; do
   case $1 in
     --reps) reps=${2:?}; shift ;;
     --seconds) secs=${2:?}; shift ;;
     --sample) sample=${2:?}; shift ;;
+    --dist) tar=${2:?}; shift ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
   shift
 done
 [[ $reps =~ ^[1-9][0-9]*$ && $secs =~ ^[1-9][0-9]*$ && $sample =~ ^[1-9][0-9]*$ ]] || { echo "--reps, --seconds and --sample take positive integers" >&2; exit 2; }
-tar=$(ls "$root"/distribution/target/microbpf-distribution-*.tar.gz 2>/dev/null | head -n1)
-[ -n "$tar" ] || { echo "no distribution: run mvn -B -q install -DskipTests first" >&2; exit 1; }
+[ -n "$tar" ] || tar=$(ls "$root"/distribution/target/microbpf-distribution-*.tar.gz 2>/dev/null | head -n1)
+[ -n "$tar" ] && [ -f "$tar" ] || { echo "no distribution ('$tar'): run mvn -B -q install -DskipTests first" >&2; exit 1; }
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}
 work=$here/build/record-cost; rm -rf "$work"; mkdir -p "$work"; tar xzf "$tar" -C "$work"
 A=$(ls -d "$work"/*/)

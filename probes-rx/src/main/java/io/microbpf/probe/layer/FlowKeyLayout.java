@@ -42,32 +42,41 @@ public final class FlowKeyLayout {
      */
     public static final class Cache {
         static final int SLOTS = 64;
-        private final byte[][] keys = new byte[SLOTS][];
+        private static final int LONGS = SIZE / 8;
+        private final long[] keys = new long[SLOTS * LONGS]; // the key's bytes as 5 longs per slot
         private final Flow[] flows = new Flow[SLOTS];
-        private final byte[] cur = new byte[SIZE];
 
         public Flow decode(ByteBuffer b, int off) {
-            b.get(off, cur);
-            int slot = slotOf(cur);
-            byte[] k = keys[slot];
-            if (k != null && java.util.Arrays.equals(k, cur)) {
-                return flows[slot];
+            int slot = slotOf(b, off);
+            int k = slot * LONGS;
+            Flow f = flows[slot];
+            if (f != null && b.getLong(off) == keys[k] && b.getLong(off + 8) == keys[k + 1]
+                    && b.getLong(off + 16) == keys[k + 2] && b.getLong(off + 24) == keys[k + 3]
+                    && b.getLong(off + 32) == keys[k + 4]) {
+                return f;
             }
-            Flow f = FlowKeyLayout.decode(b, off);
-            keys[slot] = cur.clone();
+            f = FlowKeyLayout.decode(b, off);
+            for (int i = 0; i < LONGS; i++) {
+                keys[k + i] = b.getLong(off + 8 * i);
+            }
             flows[slot] = f;
             return f;
         }
 
-        /** Arrays.hashCode mixed (murmur3's finaliser): its low bits alone put both directions of a flow in one slot. */
-        static int slotOf(byte[] key) {
-            int h = java.util.Arrays.hashCode(key);
-            h ^= h >>> 16;
-            h *= 0x85ebca6b;
-            h ^= h >>> 13;
-            h *= 0xc2b2ae35;
-            h ^= h >>> 16;
-            return h & (SLOTS - 1);
+        /**
+         * The slot of the key at {@code off}: its five longs combined and mixed (murmur3's 64-bit
+         * finaliser), so that both directions of a flow, which hold the same words in another order,
+         * land in different slots.
+         */
+        static int slotOf(ByteBuffer b, int off) {
+            long h = 0;
+            for (int i = 0; i < LONGS; i++) {
+                h = (h ^ b.getLong(off + 8 * i)) * 0x9E3779B97F4A7C15L;
+            }
+            h ^= h >>> 33;
+            h *= 0xff51afd7ed558ccdL;
+            h ^= h >>> 33;
+            return (int) h & (SLOTS - 1);
         }
     }
 

@@ -72,6 +72,8 @@ public abstract class LayerLatencyProbe extends BpfProbe<LayerLatencyProbe.Setti
     private final List<String> layers;
     private final SegEventLayout.Spans spans;
     private final FlowKeyLayout.Cache flowCache = new FlowKeyLayout.Cache(); // reader thread only
+    private final long[] tsScratch = new long[5]; // reader thread only
+    private final long[] spanScratch; // reader thread only: start, end per layer
     private long wallOffsetNs = Clocks.offsetNs(Clocks.monotonicNs()); // reader thread; refreshed every tick
     private final List<String> statNames;
     private final String socksMap;
@@ -107,6 +109,7 @@ public abstract class LayerLatencyProbe extends BpfProbe<LayerLatencyProbe.Setti
         this.socksMap = socksMap;
         this.inflightMaps = List.copyOf(inflightMaps);
         this.raw = Raw.empty(layers.size(), statNames.size());
+        this.spanScratch = new long[2 * layers.size()];
     }
 
     @Override
@@ -131,7 +134,7 @@ public abstract class LayerLatencyProbe extends BpfProbe<LayerLatencyProbe.Setti
         if (length != SegEventLayout.SIZE) {
             throw new IllegalArgumentException("unknown " + direction + " record of " + length + " bytes");
         }
-        SegEventLayout.decode(ring, offset, direction, layers, spans, flowCache, wallOffsetNs, out);
+        SegEventLayout.decode(ring, offset, direction, layers, spans, flowCache, wallOffsetNs, tsScratch, spanScratch, out);
     }
 
     /** The mode in force: {@code histogram} or {@code events}. */

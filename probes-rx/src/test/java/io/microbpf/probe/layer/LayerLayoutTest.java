@@ -38,10 +38,8 @@ public class LayerLayoutTest {
             b.order(ByteOrder.nativeOrder()).putShort(off + FlowKeyLayout.SPORT, (short) flows[i][2])
                     .putShort(off + FlowKeyLayout.DPORT, (short) flows[i][3]).putShort(off + FlowKeyLayout.FAMILY, (short) 2);
         }
-        byte[] k0 = new byte[FlowKeyLayout.SIZE];
-        byte[] k1 = new byte[FlowKeyLayout.SIZE];
-        b.get(0, k0).get(FlowKeyLayout.SIZE, k1);
-        assertTrue(FlowKeyLayout.Cache.slotOf(k0) != FlowKeyLayout.Cache.slotOf(k1), "the two directions use two slots");
+        assertTrue(FlowKeyLayout.Cache.slotOf(b, 0) != FlowKeyLayout.Cache.slotOf(b, FlowKeyLayout.SIZE),
+                "the two directions use two slots");
         FlowKeyLayout.Cache cache = new FlowKeyLayout.Cache();
         FlowKeyLayout.Flow f0 = cache.decode(b, 0);
         FlowKeyLayout.Flow f1 = cache.decode(b, FlowKeyLayout.SIZE);
@@ -98,8 +96,11 @@ public class LayerLayoutTest {
         b.putInt(SegEventLayout.SEQ, 0xfffffff0);
         b.putInt(SegEventLayout.LEN, 1448);
         var out = new java.util.ArrayList<io.microbpf.api.Event>();
-        SegEventLayout.decode(b, 0, "RX", java.util.List.of("A", "B", "C"), ts -> new long[][] {
-            {ts[0], ts[1]}, ts[2] == 0 ? null : new long[] {ts[1], ts[2]}, {ts[1], ts[3]}}, out);
+        SegEventLayout.decode(b, 0, "RX", java.util.List.of("A", "B", "C"), (ts, se) -> {
+            SegEventLayout.span(se, 0, ts[0], ts[1]);
+            SegEventLayout.span(se, 1, ts[1], ts[2]); // ts[2] was not seen: B not timed
+            SegEventLayout.span(se, 2, ts[1], ts[3]);
+        }, out);
         assertEquals(2, out.size(), out.toString());
         LayerLatencyEvent a = (LayerLatencyEvent) out.get(0);
         assertEquals(500, a.durationNs());

@@ -7,6 +7,7 @@ import io.microbpf.api.bpf.AttachPoint;
 import io.microbpf.api.bpf.HookCandidate;
 import io.microbpf.api.latency.LatencyReport;
 import io.microbpf.probe.layer.LayerLatencyProbe;
+import io.microbpf.probe.layer.SegEventLayout;
 import java.util.List;
 import java.util.Map;
 import org.osgi.service.component.annotations.Activate;
@@ -71,11 +72,10 @@ public class RxProbeComponent extends LayerLatencyProbe {
     }
 
     /** RX-MAC ts0..ts1, RX-IP ts1..ts2, RX-TCP ts2..ts3; a layer whose start was not seen is skipped. */
-    static long[][] spans(long[] ts) {
-        return new long[][] {
-            ts[0] != 0 && ts[1] != 0 ? new long[] {ts[0], ts[1]} : null,
-            ts[1] != 0 && ts[2] != 0 ? new long[] {ts[1], ts[2]} : null,
-            ts[2] != 0 && ts[3] != 0 ? new long[] {ts[2], ts[3]} : null};
+    static void spans(long[] ts, long[] startEnd) {
+        SegEventLayout.span(startEnd, 0, ts[0], ts[1]);
+        SegEventLayout.span(startEnd, 1, ts[1], ts[2]);
+        SegEventLayout.span(startEnd, 2, ts[2], ts[3]);
     }
 
     @Reference

@@ -7,6 +7,7 @@ import io.microbpf.api.bpf.AttachPoint;
 import io.microbpf.api.bpf.HookCandidate;
 import io.microbpf.api.latency.LatencyReport;
 import io.microbpf.probe.layer.LayerLatencyProbe;
+import io.microbpf.probe.layer.SegEventLayout;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -71,13 +72,12 @@ public class TxProbeComponent extends LayerLatencyProbe {
      * TX-TCP ts0..ts1, TX-IP ts1..ts2, TX-QDISC ts2..ts3 (0 long when it never waited in a qdisc:
      * ts3 = 0), TX-MAC ts3 (or ts2) .. ts4.
      */
-    static long[][] spans(long[] ts) {
-        long left = ts[3] != 0 ? ts[3] : ts[2];
-        return new long[][] {
-            ts[0] != 0 && ts[1] != 0 ? new long[] {ts[0], ts[1]} : null,
-            ts[1] != 0 && ts[2] != 0 ? new long[] {ts[1], ts[2]} : null,
-            ts[2] != 0 ? new long[] {ts[2], left} : null,
-            left != 0 && ts[4] != 0 ? new long[] {left, ts[4]} : null};
+    static void spans(long[] ts, long[] startEnd) {
+        long left = ts[3] != 0 ? ts[3] : ts[2]; // left the qdisc, or dev_queue_xmit when it bypassed one
+        SegEventLayout.span(startEnd, 0, ts[0], ts[1]);
+        SegEventLayout.span(startEnd, 1, ts[1], ts[2]);
+        SegEventLayout.span(startEnd, 2, ts[2], left); // 0 ns when it bypassed the qdisc
+        SegEventLayout.span(startEnd, 3, left, ts[4]);
     }
 
     @Reference
