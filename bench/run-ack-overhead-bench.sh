@@ -437,21 +437,12 @@ done
 cost() {  # cost of CFG vs baseline, median-based, in % (positive = slower)
   awk -v b="${med[baseline]}" -v c="${med[$1]}" 'BEGIN { if (b > 0 && c > 0) printf "%.1f", 100 * (b - c) / b; else print "n/a" }'
 }
-# paired REF CFG : per-repetition cost of CFG relative to REF in the same repetition (phase 1), one per line
-paired() {
-  local rep b c
-  for ((rep = 1; rep <= done_reps; rep++)); do
-    b=$(printf '%s\n' "${rows[@]:-}" | awk -v r="$rep" -v c="$1" '$1 == r && $2 == c && $17 == "ok" { print $3 }')
-    c=$(printf '%s\n' "${rows[@]:-}" | awk -v r="$rep" -v c="$2" '$1 == r && $2 == c && $17 == "ok" { print $3 }')
-    [ -n "$b" ] && [ -n "$c" ] && awk -v b="$b" -v c="$c" 'BEGIN { if (b > 0) printf "%.2f\n", 100 * (b - c) / b }'
-  done
-}
-# paired_summary REF CFG -> "median min max n slower ci_lo ci_hi ci_cov"
+# paired_summary REF CFG -> "median min max n slower ci_lo ci_hi ci_cov" of the per-repetition cost of CFG
+# relative to REF in the same repetition (phase 1; paired_pct, pct_summary: bench/lib/agent-bench.sh)
 paired_summary() {
   local v
-  mapfile -t v < <(paired "$1" "$2")
-  if [ ${#v[@]} -eq 0 ] || [ -z "${v[0]:-}" ]; then echo "n/a n/a n/a 0 0 n/a n/a 0"; return; fi
-  echo "$(stats "${v[@]}") $(printf '%s\n' "${v[@]}" | awk '$1 > 0' | wc -l) $(median_ci "${v[@]}")"
+  mapfile -t v < <(paired_pct rows "$done_reps" "$1" "$2" 3 17 1)
+  pct_summary "${v[@]:-}"
 }
 spread=$(awk -v lo="${mn[baseline]}" -v hi="${mx[baseline]}" -v m="${med[baseline]}" 'BEGIN { if (m > 0) printf "%.1f", 100 * (hi - lo) / m; else print "n/a" }')
 probe_cost=$(cost probe) floor_cost=$(cost floor) bt_cost=$(cost bpftrace)
@@ -474,14 +465,9 @@ for cfg in "${rate_configs[@]}"; do
 done
 # rate_paired CFG -> "median min max n more ci_lo ci_hi ci_cov" of 100*(cfg - baseline)/baseline ms/GB
 rate_paired() {
-  local rep b c v=()
-  for ((rep = 1; rep <= rate_done; rep++)); do
-    b=$(printf '%s\n' "${rrows[@]:-}" | awk -v r="$rep" '$1 == r && $2 == "baseline" && $10 == "ok" { print $6 }')
-    c=$(printf '%s\n' "${rrows[@]:-}" | awk -v r="$rep" -v c="$1" '$1 == r && $2 == c && $10 == "ok" { print $6 }')
-    [ -n "$b" ] && [ -n "$c" ] && v+=("$(awk -v b="$b" -v c="$c" 'BEGIN { if (b > 0) printf "%.2f", 100 * (c - b) / b; else print 0 }')")
-  done
-  if [ ${#v[@]} -eq 0 ]; then echo "n/a n/a n/a 0 0 n/a n/a 0"; return; fi
-  echo "$(stats "${v[@]}") $(printf '%s\n' "${v[@]}" | awk '$1 > 0' | wc -l) $(median_ci "${v[@]}")"
+  local v
+  mapfile -t v < <(paired_pct rrows "$rate_done" baseline "$1" 6 10 -1)
+  pct_summary "${v[@]:-}"
 }
 if (( rate_reps > 0 )); then
   read -r rp_med rp_min rp_max rp_n rp_pos rp_lo rp_hi rp_cov <<<"$(rate_paired probe)"

@@ -381,16 +381,12 @@ done
 cost() {  # cost of CFG vs baseline, median-based, in % (positive = slower)
   awk -v b="${med[baseline]}" -v c="${med[$1]}" 'BEGIN { if (b > 0 && c > 0) printf "%.1f", 100 * (b - c) / b; else print "n/a" }'
 }
-# paired per-repetition cost (same repetition, adjacent runs): "median min max n slower ci_lo ci_hi ci_cov"
+# paired per-repetition cost vs baseline (same repetition, adjacent runs): "median min max n slower ci_lo
+# ci_hi ci_cov" (paired_pct, pct_summary: bench/lib/agent-bench.sh)
 paired_cost() {
-  local rep b c out=()
-  for ((rep = 1; rep <= done_reps; rep++)); do
-    b=$(printf '%s\n' "${rows[@]:-}" | awk -v r="$rep" '$1 == r && $2 == "baseline" && $16 == "ok" { print $3 }')
-    c=$(printf '%s\n' "${rows[@]:-}" | awk -v r="$rep" -v c="$1" '$1 == r && $2 == c && $16 == "ok" { print $3 }')
-    [ -n "$b" ] && [ -n "$c" ] && out+=("$(awk -v b="$b" -v c="$c" 'BEGIN { printf "%.2f", 100 * (b - c) / b }')")
-  done
-  if [ ${#out[@]} -eq 0 ]; then echo "n/a n/a n/a 0 0 n/a n/a 0"; return; fi
-  echo "$(stats "${out[@]}") $(printf '%s\n' "${out[@]}" | awk '$1 > 0' | wc -l) $(median_ci "${out[@]}")"
+  local v
+  mapfile -t v < <(paired_pct rows "$done_reps" baseline "$1" 3 16 1)
+  pct_summary "${v[@]:-}"
 }
 spread=$(awk -v lo="${mn[baseline]}" -v hi="${mx[baseline]}" -v m="${med[baseline]}" 'BEGIN { if (m > 0) printf "%.1f", 100 * (hi - lo) / m; else print "n/a" }')
 hist_cost=$(cost histogram) ev_cost=$(cost events) floor_cost=$(cost floor)

@@ -186,3 +186,21 @@ median_ci() {
       printf "%s %s %.0f\n", a[best], a[n - best + 1], cov
     }'
 }
+# paired_pct ROWS_NAME REPS REF CFG VALUE_FIELD STATUS_FIELD SIGN : per repetition 1..REPS in which both
+# REF and CFG rows (rep in field 1, config in field 2) are ok, 100 * SIGN * (ref - cfg) / ref, one per
+# line. SIGN 1 when a lower value is worse (throughput: positive = slower), -1 when a higher one is
+# (CPU per GB: positive = more).
+paired_pct() {
+  local -n pp_rows=$1
+  local rep b c
+  for ((rep = 1; rep <= $2; rep++)); do
+    b=$(printf '%s\n' "${pp_rows[@]:-}" | awk -v r="$rep" -v c="$3" -v f="$5" -v s="$6" '$1 == r && $2 == c && $s == "ok" { print $f }')
+    c=$(printf '%s\n' "${pp_rows[@]:-}" | awk -v r="$rep" -v c="$4" -v f="$5" -v s="$6" '$1 == r && $2 == c && $s == "ok" { print $f }')
+    [ -n "$b" ] && [ -n "$c" ] && awk -v b="$b" -v c="$c" -v g="$7" 'BEGIN { if (b > 0) printf "%.2f\n", 100 * g * (b - c) / b }'
+  done
+}
+# pct_summary VALUES... -> "median min max n positive ci_lo ci_hi ci_cov" ("n/a n/a n/a 0 0 n/a n/a 0" for none)
+pct_summary() {
+  if [ $# -eq 0 ] || [ -z "${1:-}" ]; then echo "n/a n/a n/a 0 0 n/a n/a 0"; return; fi
+  echo "$(stats "$@") $(printf '%s\n' "$@" | awk '$1 > 0' | wc -l) $(median_ci "$@")"
+}
