@@ -159,28 +159,13 @@ clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -I "$root/bpf/include
   -c "$here/ack_floor.bpf.c" -o "$floor_obj" || die "cannot compile $here/ack_floor.bpf.c"
 gcc -O2 -Wall -Wextra -Werror -o "$floor_loader" "$here/ack_floor_loader.c" -lbpf || die "cannot build $here/ack_floor_loader.c (libbpf-dev?)"
 
-# ---------------------------------------------------------------- pinned iperf3
+# ---------------------------------------------------------------- pinned iperf3 (iperf_run of bench/lib)
 if [ "$pin" = 1 ]; then
-  cli_cpu=0; srv_cpu=$(( ncpu > 1 ? 1 : 0 ))
-  cli_pre=(taskset -c "$cli_cpu") srv_pre=(taskset -c "$srv_cpu")
-  pin_desc="client pinned to CPU $cli_cpu, server to CPU $srv_cpu (taskset)"
+  export BENCH_CLIENT_CPUS=0 BENCH_SERVER_CPUS=$(( ncpu > 1 ? 1 : 0 ))
+  pin_desc="client pinned to CPU $BENCH_CLIENT_CPUS, server to CPU $BENCH_SERVER_CPUS (taskset)"
 else
-  cli_pre=() srv_pre=() pin_desc="not pinned"
+  unset BENCH_CLIENT_CPUS BENCH_SERVER_CPUS; pin_desc="not pinned"
 fi
-# ack_iperf SECONDS LOG [RATE] : like iperf_run of bench/lib/agent-bench.sh, pinned, optional -b RATE
-ack_iperf() {
-  local s=$1 log=$2 r=${3:-} spid i extra=()
-  [ -z "$r" ] || extra=(-b "$r")
-  timeout $((s + 40)) ip netns exec "$ns_b" "${srv_pre[@]}" iperf3 -s -1 -B "$ip_b" -p "$iperf_port" >"$log.server" 2>&1 &
-  spid=$!; bg_pids+=("$spid")
-  for i in $(seq 100); do
-    ip netns exec "$ns_b" ss -Hltn "sport = :$iperf_port" | grep -q . && break
-    sleep 0.05
-  done
-  timeout $((s + 30)) ip netns exec "$ns_a" "${cli_pre[@]}" iperf3 -c "$ip_b" -p "$iperf_port" -t "$s" "${extra[@]}" -J >"$log.json" 2>"$log.client.err" || true
-  for i in $(seq 100); do kill -0 "$spid" 2>/dev/null || break; sleep 0.1; done
-  kill "$spid" 2>/dev/null || true; wait "$spid" 2>/dev/null || true
-}
 
 # wait_idle : 1 s samples of /proc/stat until the busy share of all CPUs is <= idle_pct or
 # idle_wait_s have passed; sets idle_bg (busy % of the last sample) and idle_waited (s)
@@ -229,11 +214,7 @@ start_extra() {
     *) return 0 ;;
   esac
   extra_pid=$!; bg_pids+=("$extra_pid")
-  for i in $(seq 300); do
-    grep -q "$marker" "$log.bt.out" 2>/dev/null && return 0
-    kill -0 "$extra_pid" 2>/dev/null || break
-    sleep 0.1
-  done
+  wait_marker "$log.bt.out" "$marker" "$extra_pid" 300 && return 0
   extra_err="$cfg did not attach: $(tail -n1 "$log.bt.err" 2>/dev/null)"
   stop_extra
 }
@@ -273,7 +254,7 @@ run_one() {
   [ -z "$bt_child" ] || b0=$(cpu_ticks "$bt_child" 2>/dev/null || echo 0)
   read -r s0 s0t <<<"$(sys_ticks)"
   t0=$(now_ms); c0=$(cpu_ticks "$agent_pid")
-  ack_iperf "$secs" "$log" "$r"
+  iperf_run "$secs" "$log" "$r"
   t1=$(now_ms); c1=$(cpu_ticks "$agent_pid")
   read -r s1 s1t <<<"$(sys_ticks)"
   if [ -n "$bt_child" ]; then
@@ -329,7 +310,7 @@ gbps() { awk -v b="$1" 'BEGIN { printf "%.2f", b / 1e9 }'; }
 info "warm-up: one unrecorded ${secs}s run with the probe stopped; iperf3 $pin_desc"
 set_probe STOPPED
 [ "$probe_state" = STOPPED ] || die "could not stop the probe; probe-list said:"$'\n'"$probe_out"
-ack_iperf "$secs" "$work/run-warmup"
+iperf_run "$secs" "$work/run-warmup"
 jq -e '.end.sum_received.bits_per_second' "$work/run-warmup.json" >/dev/null 2>&1 \
   || die "the warm-up iperf3 run failed: $(cat "$work/run-warmup.client.err" "$work/run-warmup.server" 2>/dev/null | tail -n3)"
 info "warm-up: $(gbps "$(jq -r '.end.sum_received.bits_per_second' "$work/run-warmup.json")") Gbit/s"
@@ -396,7 +377,7 @@ stats_pass() {  # stats_pass CONFIG
   if [ ${#new[@]} -eq 0 ] || [ -z "${new[0]}" ]; then
     info "bpf_stats pass ($cfg): no new BPF programs found"
   else
-    stats_measure "$cfg" "$log" ack_iperf "${new[@]}"
+    stats_measure "$cfg" "$log" iperf_run "${new[@]}"
     busy_ms=$(( stats_s1 - stats_s0 ))
     stats_sum+=("$cfg $stats_gbps $(awk -v n="$stats_bpf_ns" -v b="$busy_ms" 'BEGIN { printf "%.1f %d %.1f", n / 1e6, b, (b > 0) ? 100 * n / 1e6 / b : 0 }') $idle_bg")
   fi

@@ -120,11 +120,7 @@ floor_start() {  # attaches the floor programs (kept until floor_stop); false wi
   if [ -n "$floor_pid" ] && kill -0 "$floor_pid" 2>/dev/null; then return 0; fi
   "$floor_dir/layer_attach" "$floor_dir/layer_floor.bpf.o" --no-stdin >"$work/floor.out" 2>&1 &
   floor_pid=$!; bg_pids+=("$floor_pid")
-  for _ in $(seq 100); do
-    grep -q '^attached' "$work/floor.out" 2>/dev/null && return 0
-    kill -0 "$floor_pid" 2>/dev/null || break
-    sleep 0.1
-  done
+  wait_marker "$work/floor.out" '^attached' "$floor_pid" && return 0
   info "floor programs did not attach: $(tail -n3 "$work/floor.out")"
   return 1
 }

@@ -60,11 +60,12 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # ---------------------------------------------------------------- namespaces + veth
-# iperf_run SECONDS LOG : server (one test, -1) in ns_b, client in ns_a; JSON in LOG.json.
+# iperf_run SECONDS LOG [RATE] : server (one test, -1) in ns_b, client in ns_a; JSON in LOG.json.
 # Optional (unset by default): BENCH_CLIENT_CPUS / BENCH_SERVER_CPUS pin the client / server with
-# taskset -c (the softirq work of a veth transfer runs mostly on the sending CPU).
+# taskset -c (the softirq work of a veth transfer runs mostly on the sending CPU). RATE: iperf3 -b.
 iperf_run() {
-  local s=$1 log=$2 spid i pin_c=() pin_s=()
+  local s=$1 log=$2 r=${3:-} spid i pin_c=() pin_s=() extra=()
+  [ -z "$r" ] || extra=(-b "$r")
   [ -z "${BENCH_CLIENT_CPUS:-}" ] || pin_c=(taskset -c "$BENCH_CLIENT_CPUS")
   [ -z "${BENCH_SERVER_CPUS:-}" ] || pin_s=(taskset -c "$BENCH_SERVER_CPUS")
   timeout $((s + 40)) ip netns exec "$ns_b" "${pin_s[@]}" iperf3 -s -1 -B "$ip_b" -p "$iperf_port" >"$log.server" 2>&1 &
@@ -73,7 +74,7 @@ iperf_run() {
     ip netns exec "$ns_b" ss -Hltn "sport = :$iperf_port" | grep -q . && break
     sleep 0.05
   done
-  timeout $((s + 30)) ip netns exec "$ns_a" "${pin_c[@]}" iperf3 -c "$ip_b" -p "$iperf_port" -t "$s" -J >"$log.json" 2>"$log.client.err" || true
+  timeout $((s + 30)) ip netns exec "$ns_a" "${pin_c[@]}" iperf3 -c "$ip_b" -p "$iperf_port" -t "$s" "${extra[@]}" -J >"$log.json" 2>"$log.client.err" || true
   for i in $(seq 100); do kill -0 "$spid" 2>/dev/null || break; sleep 0.1; done
   kill "$spid" 2>/dev/null || true; wait "$spid" 2>/dev/null || true
 }
@@ -203,4 +204,16 @@ paired_pct() {
 pct_summary() {
   if [ $# -eq 0 ] || [ -z "${1:-}" ]; then echo "n/a n/a n/a 0 0 n/a n/a 0"; return; fi
   echo "$(stats "$@") $(printf '%s\n' "$@" | awk '$1 > 0' | wc -l) $(median_ci "$@")"
+}
+
+# wait_marker FILE PATTERN PID [TENTHS] : waits (at most TENTHS x 0.1 s, default 10 s) until FILE has a
+# line matching PATTERN; false when PID (the process that writes it) ended first or the time ran out
+wait_marker() {
+  local i
+  for i in $(seq "${4:-100}"); do
+    grep -q "$2" "$1" 2>/dev/null && return 0
+    kill -0 "$3" 2>/dev/null || break
+    sleep 0.1
+  done
+  grep -q "$2" "$1" 2>/dev/null
 }
